@@ -1,0 +1,49 @@
+# billing-warehouse. `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := bin
+DEMO_DB   ?= billing_warehouse_demo
+PG        := scripts/pg.sh
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build the binaries into bin/
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+.PHONY: test
+test: ## run every test against a real PostgreSQL (found or started by scripts/pg.sh)
+	$(PG) with TEST_DATABASE_URL -- $(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: lint
+lint: ## gofmt must have nothing to say; go vet must pass
+	@out=$$(gofmt -l . | grep -v '^vendor/' || true); if [[ -n $$out ]]; then echo "gofmt wants to rewrite:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: migrate
+migrate: build ## apply migrations to DATABASE_URL (default: a local demo database)
+	$(PG) with DATABASE_URL $(DEMO_DB) -- $(BIN)/migrate --create-database up
+
+.PHONY: demo
+demo: build ## set up PostgreSQL and the schema, then show the warehouse's status
+	@$(PG) with DATABASE_URL $(DEMO_DB) -- bash -c '\
+		echo "== migrate up"; $(BIN)/migrate --create-database up; \
+		echo; echo "== ingest status"; $(BIN)/ingest status'
+
+.PHONY: bench
+bench: ## run the benchmarks (filled in with the crawler and warehouse)
+	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: pg-stop
+pg-stop: ## stop the throwaway PostgreSQL cluster scripts/pg.sh may have started
+	$(PG) stop
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf $(BIN)

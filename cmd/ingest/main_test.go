@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
+	"github.com/billing-warehouse/billing-warehouse/store"
+)
+
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := dbtest.New(t)
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"status", "--database-url", url}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "no runs yet") {
+		t.Fatalf("status of an empty warehouse:\n%s", out.String())
+	}
+
+	s, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	id, err := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, id, store.RunSucceeded, store.RunCounters{Requests: 321, RowsInserted: 5, RowsUpdated: 4, RowsDeleted: 3}, ""); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"status", "--database-url", url}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	if len(last) < 9 || last[1] != "manual" || last[2] != "succeeded" || last[6] != "321" || last[7] != "5/4/3" {
+		t.Fatalf("status row = %q\n%s", last, out.String())
+	}
+}
+
+func TestStatusRefusesOldSchema(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"status", "--database-url", dbtest.NewEmpty(t)}, &out, &out)
+	if !errors.Is(err, store.ErrSchemaOutdated) || !strings.Contains(err.Error(), "migrate up") {
+		t.Fatalf("status on an unmigrated database = %v", err)
+	}
+}
