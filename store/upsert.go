@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Table describes a warehouse table to the bulk writer. Tables are declared
+// once, in tables.go; their names and columns are constants, never input.
+type Table struct {
+	Name   string   // schema-qualified
+	Key    []string // the primary key
+	Values []string // every other column
+	// Tracked columns hold money or usage: a change to a stored value is
+	// appended to billing.restatements.
+	Tracked []string
+	// Keep columns keep their stored value when a write brings NULL: facts
+	// only some endpoints know (a resource's creation time, say).
+	Keep []string
+
+	stage, merge, scopeDelete string
+}
+
+// columns is Key then Values: the order rows are given in.
+func (t *Table) columns() []string { return append(slices.Clone(t.Key), t.Values...) }
+
+// Scope makes a write authoritative for a window: rows of the table that
+// match every Equal column, have RangeColumn in [From, To), and are not in
+// the batch, are deleted. Columns must belong to the table.
+type Scope struct {
+	Equal       map[string]any
+	RangeColumn string
+	From, To    time.Time
+}
+
+// WriteResult counts what one write did.
+type WriteResult struct {
+	Inserted, Updated, Unchanged, Deleted, Restated int64
+}
+
+func (r *WriteResult) add(o WriteResult) {
+	r.Inserted += o.Inserted
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.Deleted += o.Deleted
+	r.Restated += o.Restated
+}
+
+func quote(name string) string {
+	parts := strings.Split(name, ".")
+	return pgx.Identifier(parts).Sanitize()
+}
+
+func quoteAll(cols []string, prefix string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = prefix + pgx.Identifier{c}.Sanitize()
+	}
+	return strings.Join(out, ", ")
+}
+
+// prepare builds the table's SQL once.
+//
+// A write stages its rows (deduplicated and ordered by key in Go) with COPY
+// into a temporary table, then one statement compares them with the stored
+// rows: new keys are inserted, rows whose values differ are updated, the
+// rest are not touched at all (no new row version), and every change to a
+// tracked value is appended to billing.restatements. New keys take a plain
+// INSERT rather than ON CONFLICT, which is much cheaper per row; a
+// concurrent writer that inserts the same key first makes it fail with a
+// unique violation, and WriteBatch retries, finding the row stored.
+func (t *Table) prepare() *Table {
+	stage := pgx.Identifier{"stage_" + strings.ReplaceAll(t.Name, ".", "_")}.Sanitize()
+	target := quote(t.Name)
+	keys := quoteAll(t.Key, "")
+	var joinOn []string
+	for _, k := range t.Key {
+		q := pgx.Identifier{k}.Sanitize()
+		joinOn = append(joinOn, "t."+q+" = s."+q)
+	}
+	on := strings.Join(joinOn, " AND ")
+
+	// newValue is what a column becomes: the incoming value, or for Keep
+	// columns the stored one when the incoming is NULL.
+	newValue := func(c, incoming string) string {
+		q := pgx.Identifier{c}.Sanitize()
+		if slices.Contains(t.Keep, c) {
+			return "coalesce(" + incoming + "." + q + ", t." + q + ")"
+		}
+		return incoming + "." + q
+	}
+	var merged, updateSet []string
+	for _, c := range t.Values {
+		merged = append(merged, newValue(c, "s"))
+		updateSet = append(updateSet, pgx.Identifier{c}.Sanitize()+" = "+newValue(c, "s"))
+	}
+	var oldCols, rowKey, measures []string
+	for _, c := range t.Tracked {
+		q := pgx.Identifier{c}.Sanitize()
+		oldCols = append(oldCols, ", t."+q+" AS "+pgx.Identifier{"old_" + c}.Sanitize())
+		measures = append(measures, fmt.Sprintf("('%s', c.%s, c.%s)", c, pgx.Identifier{"old_" + c}.Sanitize(), q))
+	}
+	for _, k := range t.Key {
+		rowKey = append(rowKey, fmt.Sprintf("'%s', %%[1]s.%s", k, pgx.Identifier{k}.Sanitize()))
+	}
+	jsonKey := "jsonb_build_object(" + strings.Join(rowKey, ", ") + ")"
+
+	t.stage = fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s) ON COMMIT DELETE ROWS`, stage, target)
+
+	// With nothing tracked, history still names $1 (the run id) so every
+	// statement takes the same parameters.
+	history := "SELECT 1 WHERE false AND $1::bigint IS NULL"
+	if len(measures) > 0 {
+		history = fmt.Sprintf(`INSERT INTO billing.restatements (provider, table_name, row_key, measure, old_value, new_value, run_id)
+        SELECT c.provider, '%s', %s, m.measure, m.old_value, m.new_value, $1
+        FROM changed c JOIN upd u USING (%s)
+        CROSS JOIN LATERAL (VALUES %s) AS m(measure, old_value, new_value)
+        WHERE m.old_value IS NOT NULL AND m.old_value IS DISTINCT FROM m.new_value
+        RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "c"), keys, strings.Join(measures, ", "))
+	}
+	differs, update := "false", "SELECT 1 WHERE false"
+	if len(t.Values) > 0 {
+		differs = fmt.Sprintf("(%s) IS DISTINCT FROM (%s)", quoteAll(t.Values, "t."), strings.Join(merged, ", "))
+		update = fmt.Sprintf(`UPDATE %s t SET %s FROM changed s
+        WHERE NOT s._new AND %s AND %s
+        RETURNING %s`, target, strings.Join(updateSet, ", "), on, differs, quoteAll(t.Key, "t."))
+	}
+	t.merge = fmt.Sprintf(`
+WITH changed AS (
+    SELECT s.*, t.%[5]s IS NULL AS _new%[6]s
+    FROM %[1]s s LEFT JOIN %[2]s t ON %[7]s
+    WHERE t.%[5]s IS NULL OR %[8]s
+), ins AS (
+    INSERT INTO %[2]s (%[4]s)
+    SELECT %[4]s FROM changed WHERE _new
+    RETURNING 1
+), upd AS (
+    %[9]s
+), history AS (
+    %[10]s
+)
+SELECT (SELECT count(*) FROM %[1]s),
+       (SELECT count(*) FROM ins),
+       (SELECT count(*) FROM upd),
+       (SELECT count(*) FROM history)`,
+		stage, target, keys, quoteAll(t.columns(), ""), pgx.Identifier{t.Key[0]}.Sanitize(),
+		strings.Join(oldCols, ""), on, differs, update, history)
+
+	var oldMeasures []string
+	for _, c := range t.Tracked {
+		oldMeasures = append(oldMeasures, fmt.Sprintf("('%s', g.%s)", c, pgx.Identifier{c}.Sanitize()))
+	}
+	goneHistory := "SELECT 1 WHERE false AND $1::bigint IS NULL"
+	if len(oldMeasures) > 0 {
+		goneHistory = fmt.Sprintf(`INSERT INTO billing.restatements (provider, table_name, row_key, measure, old_value, new_value, run_id)
+        SELECT g.provider, '%s', %s, m.measure, m.old_value, NULL, $1
+        FROM gone g CROSS JOIN LATERAL (VALUES %s) AS m(measure, old_value)
+        WHERE m.old_value IS NOT NULL
+        RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), strings.Join(oldMeasures, ", "))
+	}
+	// %%s is filled per call with the scope's conditions.
+	t.scopeDelete = fmt.Sprintf(`
+WITH gone AS (
+    DELETE FROM %s t WHERE %%s AND NOT EXISTS (SELECT 1 FROM %s s WHERE %s)
+    RETURNING t.*
+), history AS (
+    %s
+)
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`,
+		target, stage, on, goneHistory)
+	return t
+}
+
+// keyOf renders a row's key columns as one comparable string.
+func (t *Table) keyOf(row []any) string {
+	var b strings.Builder
+	for i := range t.Key {
+		switch v := row[i].(type) {
+		case string:
+			b.WriteString(v)
+		case time.Time:
+			b.WriteString(strconv.FormatInt(v.UnixNano(), 36))
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		default:
+			fmt.Fprint(&b, v)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// dedupe keeps the last row of each key and orders rows by key, so that
+// concurrent writers touch shared rows in the same order.
+func (t *Table) dedupe(rows [][]any) [][]any {
+	type keyed struct {
+		key string
+		row []any
+	}
+	index := make(map[string]int, len(rows))
+	out := make([]keyed, 0, len(rows))
+	for _, r := range rows {
+		k := t.keyOf(r)
+		if i, dup := index[k]; dup {
+			out[i].row = r
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, keyed{k, r})
+	}
+	slices.SortFunc(out, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	sorted := make([][]any, len(out))
+	for i, k := range out {
+		sorted[i] = k.row
+	}
+	return sorted
+}
+
+// Batch writes rows of several tables in one transaction: a unit of work
+// (one resource's month, say) commits whole or not at all.
+type Batch struct {
+	tx     pgx.Tx
+	runID  int64
+	Result map[string]*WriteResult
+}
+
+// Totals adds up the batch's results over all tables.
+func (b *Batch) Totals() WriteResult {
+	var total WriteResult
+	for _, r := range b.Result {
+		total.add(*r)
+	}
+	return total
+}
+
+// Write stages rows (each in Key then Values order) and merges them into t.
+// Duplicate keys in rows are fine: the last one wins. With a scope, rows of
+// the scope's window that rows do not contain are deleted.
+func (b *Batch) Write(ctx context.Context, t *Table, rows [][]any, scope *Scope) error {
+	rows = t.dedupe(rows)
+	if _, err := b.tx.Exec(ctx, t.stage); err != nil {
+		return fmt.Errorf("stage %s: %w", t.Name, err)
+	}
+	stage := pgx.Identifier{"stage_" + strings.ReplaceAll(t.Name, ".", "_")}
+	if _, err := b.tx.CopyFrom(ctx, stage, t.columns(), pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy into stage of %s: %w", t.Name, err)
+	}
+	var r WriteResult
+	var staged int64
+	if err := b.tx.QueryRow(ctx, t.merge, b.runID).Scan(&staged, &r.Inserted, &r.Updated, &r.Restated); err != nil {
+		return fmt.Errorf("merge into %s: %w", t.Name, err)
+	}
+	r.Unchanged = staged - r.Inserted - r.Updated
+	if scope != nil {
+		cond, args, err := t.scopeCondition(scope)
+		if err != nil {
+			return err
+		}
+		var restated int64
+		if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, cond), append([]any{b.runID}, args...)...).Scan(&r.Deleted, &restated); err != nil {
+			return fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
+		}
+		r.Restated += restated
+	}
+	// The stage is emptied at commit; empty it now too, for a second write
+	// of the same table in this batch.
+	if _, err := b.tx.Exec(ctx, "DELETE FROM "+stage.Sanitize()); err != nil {
+		return fmt.Errorf("clear stage of %s: %w", t.Name, err)
+	}
+	if b.Result[t.Name] == nil {
+		b.Result[t.Name] = &WriteResult{}
+	}
+	b.Result[t.Name].add(r)
+	return nil
+}
+
+// scopeCondition turns a scope into SQL over the table's own columns, with
+// values as parameters $2 onwards.
+func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
+	cols := t.columns()
+	var conds []string
+	var args []any
+	names := make([]string, 0, len(s.Equal))
+	for c := range s.Equal {
+		names = append(names, c)
+	}
+	slices.Sort(names)
+	for _, c := range names {
+		if !slices.Contains(cols, c) {
+			return "", nil, fmt.Errorf("scope of %s: no column %q", t.Name, c)
+		}
+		args = append(args, s.Equal[c])
+		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{c}.Sanitize(), len(args)+1))
+	}
+	if s.RangeColumn != "" {
+		if !slices.Contains(cols, s.RangeColumn) {
+			return "", nil, fmt.Errorf("scope of %s: no column %q", t.Name, s.RangeColumn)
+		}
+		q := pgx.Identifier{s.RangeColumn}.Sanitize()
+		args = append(args, s.From, s.To)
+		conds = append(conds, fmt.Sprintf("t.%s >= $%d AND t.%s < $%d", q, len(args), q, len(args)+1))
+	}
+	if len(conds) == 0 {
+		return "", nil, fmt.Errorf("scope of %s is empty: it would delete the whole table", t.Name)
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// WriteBatch runs fn in one transaction and commits what it wrote. A
+// deadlock, serialization failure or a key inserted meanwhile by another
+// writer retries the whole batch (up to three attempts), so fn must only
+// write what it is given.
+func (s *Store) WriteBatch(ctx context.Context, runID int64, fn func(context.Context, *Batch) error) (WriteResult, error) {
+	var b *Batch
+	attempt := func() error {
+		return withTx(ctx, s.pool, func(tx pgx.Tx) error {
+			// The merge sorts and joins the whole batch; keep that in memory.
+			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'"); err != nil {
+				return err
+			}
+			b = &Batch{tx: tx, runID: runID, Result: map[string]*WriteResult{}}
+			return fn(ctx, b)
+		})
+	}
+	err := attempt()
+	for try := 2; try <= 3 && isRetryable(err); try++ {
+		s.logger.WarnContext(ctx, "retrying a batch after a conflict with another writer", "attempt", try, "err", err)
+		err = attempt()
+	}
+	if err != nil {
+		return WriteResult{}, err
+	}
+	return b.Totals(), nil
+}
+
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001" || pgErr.Code == "23505")
+}
