@@ -8,6 +8,7 @@ var (
 		Key:    []string{"provider", "family", "resource_id"},
 		Values: []string{"name", "status", "contract_id", "base_model", "lora_adapter", "created_at", "terminated_at", "attributes"},
 		Keep:   []string{"name", "status", "contract_id", "base_model", "lora_adapter", "created_at", "terminated_at"},
+		Merge:  []string{"attributes"},
 	}).prepare()
 
 	ResourceMonthCosts = (&Table{
@@ -102,3 +103,21 @@ var WarehouseTables = []*Table{
 	Resources, ResourceMonthCosts, CostDatapoints, VMSubresourceCosts, VMSubresourceDatapoints, ClusterNodeCosts,
 	BillingEvents, OrgMonthCosts, OrgCostDatapoints, UsageSnapshots, LastDayCosts, CreditObservations, ThresholdObservations,
 }
+
+// Ingest bookkeeping, written in the same transactions as the data it
+// describes.
+var (
+	// RawPayloads keeps each distinct body once per endpoint and query; a
+	// body fetched again only moves its fetched_at and run_id.
+	RawPayloads = (&Table{
+		Name:   "ingest.raw_payloads",
+		Key:    []string{"provider", "endpoint", "params", "content_sha256"},
+		Values: []string{"window_start", "window_end", "run_id", "status_code", "fetched_at", "body_gzip"},
+	}).prepare()
+
+	FetchState = (&Table{
+		Name:   "ingest.fetch_state",
+		Key:    []string{"provider", "unit"},
+		Values: []string{"fingerprint", "fetched_at", "full_refresh_at", "run_id"},
+	}).prepare()
+)

@@ -25,6 +25,9 @@ type Table struct {
 	// Keep columns keep their stored value when a write brings NULL: facts
 	// only some endpoints know (a resource's creation time, say).
 	Keep []string
+	// Merge columns are jsonb objects merged key by key with the stored
+	// one, so attributes known to different endpoints accumulate.
+	Merge []string
 
 	stage, merge, scopeDelete string
 }
@@ -92,8 +95,11 @@ func (t *Table) prepare() *Table {
 	// columns the stored one when the incoming is NULL.
 	newValue := func(c, incoming string) string {
 		q := pgx.Identifier{c}.Sanitize()
-		if slices.Contains(t.Keep, c) {
+		switch {
+		case slices.Contains(t.Keep, c):
 			return "coalesce(" + incoming + "." + q + ", t." + q + ")"
+		case slices.Contains(t.Merge, c):
+			return "coalesce(t." + q + ", '{}') || coalesce(" + incoming + "." + q + ", '{}')"
 		}
 		return incoming + "." + q
 	}
@@ -113,7 +119,10 @@ func (t *Table) prepare() *Table {
 	}
 	jsonKey := "jsonb_build_object(" + strings.Join(rowKey, ", ") + ")"
 
-	t.stage = fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s) ON COMMIT DELETE ROWS`, stage, target)
+	// The stage has the written columns only (not identity or defaulted
+	// ones) and no constraints; types and collations are the target's.
+	t.stage = fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA`,
+		stage, quoteAll(t.columns(), ""), target)
 
 	// With nothing tracked, history still names $1 (the run id) so every
 	// statement takes the same parameters.

@@ -1,0 +1,588 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/billing-warehouse/billing-warehouse/store"
+)
+
+// Config tunes a crawl.
+type Config struct {
+	// Concurrency bounds the requests in flight (default 8).
+	Concurrency int
+	// Lookback is how far into the previous billing month an incremental
+	// run still re-fetches it, for late corrections (default 72h).
+	Lookback time.Duration
+	// FullRefreshEvery re-fetches a resource whose list entry looks
+	// unchanged once this long has passed (default 24h).
+	FullRefreshEvery time.Duration
+	// HeartbeatEvery is how often the run proves it is alive (default 15s).
+	HeartbeatEvery time.Duration
+	// PerPage is the page size of list walks (default 100, the API's cap).
+	PerPage int
+	// Now is the API's clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Mode says which billing months a run fetches.
+type Mode struct {
+	// Backfill fetches every month from Since to Until (inclusive), oldest
+	// first, skipping months an earlier backfill finished. Otherwise the run
+	// is incremental: the current month, and the previous one during the
+	// first Lookback of a month.
+	Backfill     bool
+	Since, Until time.Time
+}
+
+// Crawler copies the billing API into the warehouse.
+type Crawler struct {
+	cfg    Config
+	client *Client
+	store  *store.Store
+}
+
+// NewCrawler builds a crawler.
+func NewCrawler(cfg Config, client *Client, s *store.Store) *Crawler {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Lookback == 0 {
+		cfg.Lookback = 72 * time.Hour
+	}
+	if cfg.FullRefreshEvery == 0 {
+		cfg.FullRefreshEvery = 24 * time.Hour
+	}
+	if cfg.HeartbeatEvery == 0 {
+		cfg.HeartbeatEvery = 15 * time.Second
+	}
+	if cfg.PerPage == 0 {
+		cfg.PerPage = 100
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Crawler{cfg: cfg, client: client, store: s}
+}
+
+// Result is how a run ended.
+type Result struct {
+	RunID    int64
+	Status   store.RunStatus
+	Counters store.RunCounters
+	Skipped  int64 // units whose list entry was unchanged
+	Summary  string
+}
+
+// run is the state of one run.
+type run struct {
+	c       *Crawler
+	id      int64
+	now     time.Time
+	logger  *slog.Logger
+	states  map[string]store.UnitState
+	usage   map[string]map[string]store.Window // family → id → lifetime, from the usage endpoint
+	usageMu sync.Mutex
+
+	inserted, updated, deleted, errs, skipped atomic.Int64
+	base                                      [3]int64 // client counters at the start
+	summaryMu                                 sync.Mutex
+	summary                                   []string
+}
+
+// Run performs one run and records it in the ledger.
+func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Result, error) {
+	now := c.cfg.Now().UTC().Truncate(time.Second)
+	months := c.months(mode, now)
+	if len(months) == 0 {
+		return Result{}, fmt.Errorf("%w: no billing month between %s and %s", ErrConfig, mode.Since.Format("2006-01"), mode.Until.Format("2006-01"))
+	}
+	window := store.Window{Start: months[0], End: earlier(months[len(months)-1].AddDate(0, 1, 0), now)}
+	id, err := c.store.BeginRun(ctx, store.BeginRunParams{Provider: Provider, Trigger: trigger, Window: window})
+	if err != nil {
+		return Result{}, err
+	}
+	r := &run{c: c, id: id, now: now, logger: c.cfg.Logger.With("run_id", id), usage: map[string]map[string]store.Window{}}
+	r.base[0], r.base[1], r.base[2] = c.client.Counters()
+	r.logger.InfoContext(ctx, "run started", "trigger", trigger, "months", len(months), "from", months[0].Format("2006-01"))
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	heartbeatDone := make(chan struct{})
+	go r.heartbeat(runCtx, cancel, heartbeatDone)
+
+	fatal := r.crawl(runCtx, mode, months)
+	cancel()
+	<-heartbeatDone
+
+	status := store.RunSucceeded
+	switch {
+	case ctx.Err() != nil:
+		status = store.RunCancelled
+	case fatal != nil:
+		status = store.RunFailed
+		r.note(fatal.Error())
+	case r.errs.Load() > 0:
+		status = store.RunPartial
+	}
+	res := Result{RunID: id, Status: status, Counters: r.counters(), Skipped: r.skipped.Load(), Summary: strings.Join(r.summary, "; ")}
+	finishCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer done()
+	if err := c.store.FinishRun(finishCtx, id, status, res.Counters, res.Summary); err != nil {
+		return res, fmt.Errorf("record the end of run %d: %w", id, err)
+	}
+	r.logger.InfoContext(ctx, "run finished", "status", status, "requests", res.Counters.Requests,
+		"inserted", res.Counters.RowsInserted, "updated", res.Counters.RowsUpdated, "deleted", res.Counters.RowsDeleted,
+		"errors", res.Counters.Errors, "skipped", res.Skipped)
+	return res, nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// months lists the billing months a run fetches, oldest first.
+func (c *Crawler) months(mode Mode, now time.Time) []time.Time {
+	cur := month(now)
+	if !mode.Backfill {
+		if now.Sub(cur) < c.cfg.Lookback {
+			return []time.Time{cur.AddDate(0, -1, 0), cur}
+		}
+		return []time.Time{cur}
+	}
+	until := cur
+	if !mode.Until.IsZero() && month(mode.Until).Before(cur) {
+		until = month(mode.Until)
+	}
+	var out []time.Time
+	for m := month(mode.Since); !m.After(until); m = m.AddDate(0, 1, 0) {
+		out = append(out, m)
+	}
+	return out
+}
+
+func (r *run) counters() store.RunCounters {
+	req, ret, lim := r.c.client.Counters()
+	return store.RunCounters{
+		Requests: req - r.base[0], Retries: ret - r.base[1], RateLimited: lim - r.base[2],
+		RowsInserted: r.inserted.Load(), RowsUpdated: r.updated.Load(), RowsDeleted: r.deleted.Load(), Errors: r.errs.Load(),
+	}
+}
+
+// heartbeat saves progress regularly; if another process declared the run
+// abandoned, it stops the run.
+func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(r.c.cfg.HeartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := r.c.store.Heartbeat(ctx, r.id, r.counters())
+			if errors.Is(err, store.ErrRunNotRunning) {
+				r.logger.ErrorContext(ctx, "the run was declared abandoned by another process; stopping")
+				cancel()
+				return
+			}
+			if err != nil && ctx.Err() == nil {
+				r.logger.WarnContext(ctx, "heartbeat failed", "err", err)
+			}
+		}
+	}
+}
+
+// note keeps a few failures for the run's error summary.
+func (r *run) note(msg string) {
+	r.summaryMu.Lock()
+	defer r.summaryMu.Unlock()
+	if len(r.summary) < 5 {
+		r.summary = append(r.summary, msg)
+	}
+}
+
+// fail records a failed unit: counted, logged, kept in the ledger.
+func (r *run) fail(ctx context.Context, ep *Endpoint, resourceID string, err error) {
+	if ctx.Err() != nil {
+		return // cancelled, not failed
+	}
+	r.errs.Add(1)
+	e := store.RunError{Endpoint: ep.Name, ResourceID: resourceID, Message: err.Error()}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		e.HTTPStatus, e.Attempts = apiErr.Status, apiErr.Attempts
+	}
+	r.logger.WarnContext(ctx, "unit failed", "endpoint", ep.Name, "resource_id", resourceID, "err", err)
+	r.note(fmt.Sprintf("%s %s: %v", ep.Name, resourceID, err))
+	if rerr := r.c.store.RecordRunError(context.WithoutCancel(ctx), r.id, e); rerr != nil {
+		r.logger.ErrorContext(ctx, "could not record a unit's failure", "err", rerr)
+	}
+}
+
+// crawl fetches the point-in-time endpoints, then every month.
+func (r *run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
+	var err error
+	if r.states, err = r.c.store.FetchStates(ctx, Provider, ""); err != nil {
+		return err
+	}
+	done := map[time.Time]bool{}
+	if mode.Backfill {
+		if done, err = r.c.store.BackfillDone(ctx, Provider); err != nil {
+			return err
+		}
+	}
+	p := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
+	for _, ep := range Catalog {
+		if ep.Kind == KindUsage || ep.Kind == KindLastDay || ep.Kind == KindCredit || ep.Kind == KindThresholds {
+			p.Go(func() { r.simple(ctx, ep, store.Window{}) })
+		}
+	}
+	p.Wait()
+
+	for _, m := range months {
+		if ctx.Err() != nil {
+			return nil
+		}
+		closed := !m.AddDate(0, 1, 0).After(r.now)
+		if done[m] && closed {
+			r.logger.InfoContext(ctx, "month already backfilled", "month", m.Format("2006-01"))
+			continue
+		}
+		before := r.errs.Load()
+		r.month(ctx, m)
+		if mode.Backfill && closed && r.errs.Load() == before && ctx.Err() == nil {
+			if err := r.c.store.MarkBackfillDone(ctx, Provider, m, r.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// month fetches one billing month: the lists, the organisation's history,
+// then every resource the lists (or the usage) name.
+func (r *run) month(ctx context.Context, m time.Time) {
+	w := store.Window{Start: m, End: earlier(m.AddDate(0, 1, 0), r.now)}
+	r.logger.InfoContext(ctx, "fetching month", "month", m.Format("2006-01"), "end", w.End)
+	var mu sync.Mutex
+	entries := map[string][]listEntry{}
+	p := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
+	for _, ep := range Catalog {
+		switch ep.Kind {
+		case KindList:
+			p.Go(func() {
+				if es, ok := r.list(ctx, ep, w); ok {
+					mu.Lock()
+					entries[ep.Family] = es
+					mu.Unlock()
+				}
+			})
+		case KindOrg, KindOrgGraph:
+			p.Go(func() { r.simple(ctx, ep, w) })
+		}
+	}
+	p.Wait()
+
+	units := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
+	for _, family := range Families {
+		es, listed := entries[family]
+		if !listed || family == "contract" {
+			continue
+		}
+		es = append(es, r.missedByList(family, es, w)...)
+		for _, e := range es {
+			units.Go(func() { r.unit(ctx, family, e, w) })
+		}
+	}
+	units.Wait()
+}
+
+// missedByList returns the VMs and volumes the usage endpoint knows to have
+// existed in w that the list did not name.
+func (r *run) missedByList(family string, listed []listEntry, w store.Window) []listEntry {
+	r.usageMu.Lock()
+	defer r.usageMu.Unlock()
+	var out []listEntry
+	for id, life := range r.usage[family] {
+		overlaps := life.Start.Before(w.End) && (life.End.IsZero() || life.End.After(w.Start))
+		if overlaps && !slices.ContainsFunc(listed, func(e listEntry) bool { return e.id == id }) {
+			out = append(out, listEntry{id: id, fingerprint: "usage:" + life.Start.String() + life.End.String()})
+		}
+	}
+	return out
+}
+
+// request is one fetch of the crawl, with what it was for.
+type request struct {
+	ep     *Endpoint
+	id     string
+	window store.Window
+	page   int
+}
+
+func (q request) path() string {
+	if q.ep.Param == "" {
+		return q.ep.Path
+	}
+	return strings.Replace(q.ep.Path, "{"+q.ep.Param+"}", url.PathEscape(q.id), 1)
+}
+
+func (r *run) query(q request) url.Values {
+	v := url.Values{}
+	for k, vs := range q.ep.Query {
+		v[k] = vs
+	}
+	if q.ep.Windowed {
+		v.Set("start_date", q.window.Start.UTC().Format("2006-01-02T15:04:05"))
+		v.Set("end_date", q.window.End.UTC().Format("2006-01-02T15:04:05"))
+	}
+	if q.ep.Paged {
+		v.Set("page", fmt.Sprint(q.page))
+		v.Set("per_page", fmt.Sprint(r.c.cfg.PerPage))
+	}
+	return v
+}
+
+// fetch gets one response and decodes it. It returns the raw payload row
+// whenever a body arrived, even if decoding failed.
+func (r *run) fetch(ctx context.Context, q request) (decoded, []any, error) {
+	query := r.query(q)
+	resp, err := r.c.client.Get(ctx, q.path(), query)
+	if err != nil {
+		return decoded{}, nil, err
+	}
+	f := &fetched{ep: q.ep, id: q.id, window: q.window, observed: r.now, current: !q.window.End.Before(r.now), body: resp.Body}
+	raw := rawRow(q, query, f, r.id, resp.Status)
+	d, err := q.ep.Decode(f)
+	if err != nil {
+		return decoded{}, raw, err
+	}
+	return d, raw, nil
+}
+
+// rawRow is a row of ingest.raw_payloads.
+func rawRow(q request, query url.Values, f *fetched, runID int64, status int) []any {
+	sum := sha256.Sum256(f.body)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(f.body)
+	zw.Close()
+	var start, end any
+	if !q.window.Start.IsZero() {
+		start, end = q.window.Start, q.window.End
+	}
+	return []any{Provider, q.ep.Name, q.path() + "?" + query.Encode(), sum[:], start, end, runID, status, f.observed, buf.Bytes()}
+}
+
+// commit writes a unit's rows, raw payloads and bookkeeping in one
+// transaction, and counts the warehouse rows it changed.
+func (r *run) commit(ctx context.Context, writes []write, raws [][]any, state []any) error {
+	res, err := r.c.store.WriteBatch(ctx, r.id, func(ctx context.Context, b *store.Batch) error {
+		for _, w := range writes {
+			if err := b.Write(ctx, w.table, w.rows, w.scope); err != nil {
+				return err
+			}
+		}
+		if len(raws) > 0 {
+			if err := b.Write(ctx, store.RawPayloads, raws, nil); err != nil {
+				return err
+			}
+		}
+		if state != nil {
+			if err := b.Write(ctx, store.FetchState, [][]any{state}, nil); err != nil {
+				return err
+			}
+		}
+		for name := range b.Result {
+			if strings.HasPrefix(name, "ingest.") {
+				delete(b.Result, name) // bookkeeping, not warehouse rows
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.inserted.Add(res.Inserted)
+	r.updated.Add(res.Updated)
+	r.deleted.Add(res.Deleted)
+	return nil
+}
+
+// saveRaw keeps the bodies of a failed unit, for whoever investigates.
+func (r *run) saveRaw(ctx context.Context, raws [][]any) {
+	if len(raws) == 0 || ctx.Err() != nil {
+		return
+	}
+	if err := r.commit(ctx, nil, raws, nil); err != nil {
+		r.logger.WarnContext(ctx, "could not keep the raw payloads of a failed unit", "err", err)
+	}
+}
+
+// simple fetches an endpoint with no discovery behind it and stores it.
+func (r *run) simple(ctx context.Context, ep *Endpoint, w store.Window) {
+	d, raw, err := r.fetch(ctx, request{ep: ep, window: w})
+	if err != nil {
+		r.fail(ctx, ep, "", err)
+		r.saveRaw(ctx, [][]any{raw})
+		return
+	}
+	if ep.Kind == KindUsage {
+		r.rememberUsage(d)
+	}
+	if err := r.commit(ctx, d.writes, [][]any{raw}, nil); err != nil {
+		r.fail(ctx, ep, "", err)
+	}
+}
+
+// rememberUsage keeps the lifetimes of the VMs and volumes the usage
+// endpoint names, for missedByList.
+func (r *run) rememberUsage(d decoded) {
+	r.usageMu.Lock()
+	defer r.usageMu.Unlock()
+	for _, w := range d.writes {
+		if w.table != store.Resources {
+			continue
+		}
+		for _, row := range w.rows {
+			family, id := row[1].(string), row[2].(string)
+			var life store.Window
+			life.Start, _ = row[8].(time.Time)
+			life.End, _ = row[9].(time.Time)
+			if r.usage[family] == nil {
+				r.usage[family] = map[string]store.Window{}
+			}
+			r.usage[family][id] = life
+		}
+	}
+}
+
+// list walks every page of a family's history for w and stores what the
+// list says. Items are de-duplicated by id; when the reported total changes
+// between pages (the live API pages over live state), the list is walked
+// once more and the union is kept.
+func (r *run) list(ctx context.Context, ep *Endpoint, w store.Window) ([]listEntry, bool) {
+	seen := map[string]listEntry{}
+	var order []string
+	var writes []write
+	var raws [][]any
+	reported := -1
+	for walk := 1; walk <= 2; walk++ {
+		stable := true
+		first := -1
+		for page := 1; ; page++ {
+			d, raw, err := r.fetch(ctx, request{ep: ep, window: w, page: page})
+			if raw != nil {
+				raws = append(raws, raw)
+			}
+			if err != nil {
+				r.fail(ctx, ep, "", fmt.Errorf("page %d: %w", page, err))
+				r.saveRaw(ctx, raws)
+				return nil, false
+			}
+			writes = append(writes, d.writes...)
+			for _, e := range d.entries {
+				if _, dup := seen[e.id]; !dup {
+					order = append(order, e.id)
+				}
+				seen[e.id] = e
+			}
+			if first < 0 {
+				first = d.total
+			} else if d.total != first {
+				stable = false
+			}
+			if !ep.Paged || page >= d.pages || len(d.entries) < r.c.cfg.PerPage {
+				break
+			}
+		}
+		reported = first
+		if stable {
+			break
+		}
+		r.logger.InfoContext(ctx, "list changed while paging; walking it again", "endpoint", ep.Name)
+	}
+	if err := r.commit(ctx, writes, raws, nil); err != nil {
+		r.fail(ctx, ep, "", err)
+		return nil, false
+	}
+	if len(seen) < reported {
+		r.fail(ctx, ep, "", fmt.Errorf("the list reports %d resources but paging found %d, twice", reported, len(seen)))
+	}
+	ids := make([]string, 0, len(order))
+	out := make([]listEntry, 0, len(order))
+	for _, id := range order {
+		ids = append(ids, id)
+		out = append(out, seen[id])
+	}
+	if err := r.c.store.RecordSightings(ctx, Provider, ep.Family, ids, r.id, r.now); err != nil && ctx.Err() == nil {
+		r.logger.WarnContext(ctx, "could not record sightings", "err", err)
+	}
+	return out, true
+}
+
+// unitEndpoints are the per-resource endpoints of a family.
+func unitEndpoints(family string) []*Endpoint {
+	var out []*Endpoint
+	for _, ep := range Catalog {
+		if ep.Family == family && ep.Param != "" {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
+// unit fetches everything about one resource for one month and stores it
+// in one transaction, unless the list says nothing changed since the last
+// fetch (and that fetch is recent enough).
+func (r *run) unit(ctx context.Context, family string, e listEntry, w store.Window) {
+	key := fmt.Sprintf("%s/%s/%s", family, e.id, w.Start.Format("2006-01"))
+	if st, ok := r.states[key]; ok && st.Fingerprint == e.fingerprint && r.now.Sub(st.FetchedAt) < r.c.cfg.FullRefreshEvery {
+		r.skipped.Add(1)
+		return
+	}
+	var writes []write
+	var raws [][]any
+	for _, ep := range unitEndpoints(family) {
+		d, raw, err := r.fetch(ctx, request{ep: ep, id: e.id, window: w})
+		if raw != nil {
+			raws = append(raws, raw)
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.NotFound() {
+			r.logger.InfoContext(ctx, "resource gone", "endpoint", ep.Name, "resource_id", e.id)
+			return
+		}
+		if err != nil {
+			r.fail(ctx, ep, e.id, err)
+			r.saveRaw(ctx, raws)
+			return
+		}
+		writes = append(writes, d.writes...)
+	}
+	state := []any{Provider, key, e.fingerprint, r.now, r.now, r.id}
+	if err := r.commit(ctx, writes, raws, state); err != nil {
+		r.fail(ctx, unitEndpoints(family)[0], e.id, err)
+	}
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RunError is one failed unit of a run.
+type RunError struct {
+	Endpoint   string
+	ResourceID string
+	HTTPStatus int
+	Attempts   int
+	Message    string
+}
+
+// RecordRunError appends a failure to the run's error records.
+func (s *Store) RecordRunError(ctx context.Context, runID int64, e RunError) error {
+	var resource *string
+	if e.ResourceID != "" {
+		resource = &e.ResourceID
+	}
+	var status *int
+	if e.HTTPStatus != 0 {
+		status = &e.HTTPStatus
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO ingest.run_errors (run_id, endpoint, resource_id, http_status, attempts, message)
+		VALUES ($1, $2, $3, $4, $5, $6)`, runID, e.Endpoint, resource, status, e.Attempts, truncate(e.Message, 2000))
+	if err != nil {
+		return fmt.Errorf("record run error: %w", err)
+	}
+	return nil
+}
+
+// RunErrors lists a run's errors, oldest first.
+func (s *Store) RunErrors(ctx context.Context, runID int64) ([]RunError, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT endpoint, coalesce(resource_id, ''), coalesce(http_status, 0), attempts, message
+		FROM ingest.run_errors WHERE run_id = $1 ORDER BY id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunError, error) {
+		var e RunError
+		err := r.Scan(&e.Endpoint, &e.ResourceID, &e.HTTPStatus, &e.Attempts, &e.Message)
+		return e, err
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// UnitState is what the crawler last saw of one unit of work.
+type UnitState struct {
+	Fingerprint   string
+	FetchedAt     time.Time
+	FullRefreshAt time.Time
+}
+
+// FetchStates loads the fetch state of every unit whose name starts with prefix.
+func (s *Store) FetchStates(ctx context.Context, provider, prefix string) (map[string]UnitState, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT unit, fingerprint, fetched_at, full_refresh_at FROM ingest.fetch_state
+		WHERE provider = $1 AND starts_with(unit, $2)`, provider, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("read fetch state: %w", err)
+	}
+	out := map[string]UnitState{}
+	var unit string
+	var st UnitState
+	_, err = pgx.ForEachRow(rows, []any{&unit, &st.Fingerprint, &st.FetchedAt, &st.FullRefreshAt}, func() error {
+		out[unit] = st
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read fetch state: %w", err)
+	}
+	return out, nil
+}
+
+// RecordSightings notes that resources were seen by a run: first seen stays,
+// last seen moves.
+func (s *Store) RecordSightings(ctx context.Context, provider, family string, ids []string, runID int64, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO ingest.resource_sightings (provider, family, resource_id, first_seen_at, last_seen_at, last_run_id)
+		SELECT $1, $2, id, $4, $4, $3 FROM unnest($5::text[]) AS id
+		ON CONFLICT (provider, family, resource_id)
+		DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, last_run_id = EXCLUDED.last_run_id`,
+		provider, family, runID, at, ids)
+	if err != nil {
+		return fmt.Errorf("record sightings: %w", err)
+	}
+	return nil
+}
+
+// BackfillDone lists the billing months a backfill has finished.
+func (s *Store) BackfillDone(ctx context.Context, provider string) (map[time.Time]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT billing_month FROM ingest.backfill_months WHERE provider = $1`, provider)
+	if err != nil {
+		return nil, fmt.Errorf("read backfill progress: %w", err)
+	}
+	months, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("read backfill progress: %w", err)
+	}
+	out := map[time.Time]bool{}
+	for _, m := range months {
+		out[time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, time.UTC)] = true
+	}
+	return out, nil
+}
+
+// MarkBackfillDone records that every unit of a billing month was fetched.
+func (s *Store) MarkBackfillDone(ctx context.Context, provider string, month time.Time, runID int64) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO ingest.backfill_months (provider, billing_month, completed_at, run_id) VALUES ($1, $2, now(), $3)
+		ON CONFLICT (provider, billing_month) DO UPDATE SET completed_at = now(), run_id = EXCLUDED.run_id`,
+		provider, month, runID)
+	if err != nil {
+		return fmt.Errorf("record backfill progress: %w", err)
+	}
+	return nil
+}
