@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -206,7 +207,14 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (*Respo
 
 // once sends one request. It reports whether a failure is worth retrying.
 func (c *Client) once(ctx context.Context, rawURL, shown string, attempt int) (*Response, bool, *APIError) {
-	c.requests.Add(1)
+	// Count requests as they reach the wire: Go's transport re-sends an
+	// idempotent request by itself when a reused connection breaks, and
+	// the API counts (and rate-limits) every one.
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			c.requests.Add(1)
+		}
+	}})
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
