@@ -135,7 +135,7 @@ func TestIncremental(t *testing.T) {
 			break
 		}
 	}
-	hour := m.Now().Truncate(24*time.Hour).Add(-14 * time.Hour)
+	hour := m.Now().Truncate(24 * time.Hour).Add(-14 * time.Hour)
 	if err := m.Restate(vm.Family, vm.ID, hour, hour.Add(time.Hour), 40); err != nil {
 		t.Fatal(err)
 	}
