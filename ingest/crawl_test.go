@@ -229,3 +229,31 @@ func TestPacing(t *testing.T) {
 		t.Errorf("paced at %.0f requests a minute, above the configured 450", rate)
 	}
 }
+
+// TestReprocess backfills, empties the warehouse tables, and rebuilds them
+// from the raw payloads alone.
+func TestReprocess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, hyperstacksim.Config{}, ingest.ClientConfig{}, ingest.Config{})
+	e.run(t, backfill(e))
+	want := actual(t, e.store)
+	requests := e.sim.Stats().Requests
+	for _, tbl := range store.WarehouseTables {
+		if _, err := e.store.Pool().Exec(t.Context(), "TRUNCATE "+tbl.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := ingest.Reprocess(t.Context(), e.store, nil)
+	if err != nil || res.Status != store.RunSucceeded {
+		t.Fatalf("reprocess: %v %s %s", err, res.Status, res.Summary)
+	}
+	if d := diff(want, actual(t, e.store)); d != "" {
+		t.Fatalf("the rebuilt warehouse differs:\n%s", d)
+	}
+	if d := diff(expected(e), actual(t, e.store)); d != "" {
+		t.Fatalf("the rebuilt warehouse differs from the model:\n%s", d)
+	}
+	if e.sim.Stats().Requests != requests {
+		t.Error("reprocessing called the API")
+	}
+}

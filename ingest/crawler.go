@@ -96,15 +96,16 @@ type run struct {
 	c       *Crawler
 	id      int64
 	now     time.Time
+	lock    *store.RunLock
 	logger  *slog.Logger
 	states  map[string]store.UnitState
 	usage   map[string]map[string]store.Window // family → id → lifetime, from the usage endpoint
 	usageMu sync.Mutex
 
-	inserted, updated, deleted, errs, skipped atomic.Int64
-	base                                      [3]int64 // client counters at the start
-	summaryMu                                 sync.Mutex
-	summary                                   []string
+	inserted, updated, deleted, errs, skipped, committed atomic.Int64
+	base                                                 [3]int64 // client counters at the start
+	summaryMu                                            sync.Mutex
+	summary                                              []string
 }
 
 // Run performs one run and records it in the ledger.
@@ -115,11 +116,16 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 		return Result{}, fmt.Errorf("%w: no billing month between %s and %s", ErrConfig, mode.Since.Format("2006-01"), mode.Until.Format("2006-01"))
 	}
 	window := store.Window{Start: months[0], End: earlier(months[len(months)-1].AddDate(0, 1, 0), now)}
-	id, err := c.store.BeginRun(ctx, store.BeginRunParams{Provider: Provider, Trigger: trigger, Window: window})
+	lock, err := c.store.TryRunLock(ctx, Provider)
 	if err != nil {
 		return Result{}, err
 	}
-	r := &run{c: c, id: id, now: now, logger: c.cfg.Logger.With("run_id", id), usage: map[string]map[string]store.Window{}}
+	defer lock.Release()
+	id, err := c.store.BeginRun(ctx, store.BeginRunParams{Provider: Provider, Trigger: trigger, Window: window, HoldsLock: true})
+	if err != nil {
+		return Result{}, err
+	}
+	r := &run{c: c, id: id, now: now, lock: lock, logger: c.cfg.Logger.With("run_id", id), usage: map[string]map[string]store.Window{}}
 	r.base[0], r.base[1], r.base[2] = c.client.Counters()
 	r.logger.InfoContext(ctx, "run started", "trigger", trigger, "months", len(months), "from", months[0].Format("2006-01"))
 
@@ -139,6 +145,8 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 	case fatal != nil:
 		status = store.RunFailed
 		r.note(fatal.Error())
+	case r.errs.Load() > 0 && r.committed.Load() == 0:
+		status = store.RunFailed // nothing at all worked
 	case r.errs.Load() > 0:
 		status = store.RunPartial
 	}
@@ -200,6 +208,11 @@ func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done cha
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if err := r.lock.Alive(ctx); err != nil && ctx.Err() == nil {
+				r.logger.ErrorContext(ctx, "lost the run lock's connection; stopping", "err", err)
+				cancel()
+				return
+			}
 			err := r.c.store.Heartbeat(ctx, r.id, r.counters())
 			if errors.Is(err, store.ErrRunNotRunning) {
 				r.logger.ErrorContext(ctx, "the run was declared abandoned by another process; stopping")
@@ -427,11 +440,16 @@ func (r *run) commit(ctx context.Context, writes []write, raws [][]any, state []
 	r.inserted.Add(res.Inserted)
 	r.updated.Add(res.Updated)
 	r.deleted.Add(res.Deleted)
+	if len(writes) > 0 {
+		r.committed.Add(1)
+	}
 	return nil
 }
 
 // saveRaw keeps the bodies of a failed unit, for whoever investigates.
+// Requests that failed without a body have no row.
 func (r *run) saveRaw(ctx context.Context, raws [][]any) {
+	raws = slices.DeleteFunc(raws, func(row []any) bool { return row == nil })
 	if len(raws) == 0 || ctx.Err() != nil {
 		return
 	}

@@ -129,3 +129,33 @@ func (s *Store) MarkBackfillDone(ctx context.Context, provider string, month tim
 	}
 	return nil
 }
+
+// RawPayload is a stored response body (gzip) with what it was fetched for.
+type RawPayload struct {
+	Endpoint    string
+	Params      string
+	WindowStart *time.Time
+	WindowEnd   *time.Time
+	FetchedAt   time.Time
+	BodyGzip    []byte
+}
+
+// EachRawPayload calls fn for the newest successful body of every endpoint
+// and query, oldest fetch first, so replaying them in order ends with what
+// the API said last.
+func (s *Store) EachRawPayload(ctx context.Context, provider string, fn func(RawPayload) error) error {
+	rows, err := s.pool.Query(ctx, `
+		SELECT endpoint, params, window_start, window_end, fetched_at, body_gzip FROM (
+		    SELECT DISTINCT ON (endpoint, params) id, endpoint, params, window_start, window_end, fetched_at, body_gzip
+		    FROM ingest.raw_payloads WHERE provider = $1 AND status_code = 200
+		    ORDER BY endpoint, params, fetched_at DESC, id DESC
+		) latest ORDER BY fetched_at, id`, provider)
+	if err != nil {
+		return fmt.Errorf("read raw payloads: %w", err)
+	}
+	var p RawPayload
+	_, err = pgx.ForEachRow(rows, []any{&p.Endpoint, &p.Params, &p.WindowStart, &p.WindowEnd, &p.FetchedAt, &p.BodyGzip}, func() error {
+		return fn(p)
+	})
+	return err
+}

@@ -80,6 +80,10 @@ type BeginRunParams struct {
 	// StaleAfter is how long a running run may go without a heartbeat
 	// before it is declared abandoned. Default 5 minutes.
 	StaleAfter time.Duration
+	// HoldsLock says the caller holds the provider's run lock, so no other
+	// live process has a run of it: every run still marked running is
+	// abandoned, whatever its heartbeat.
+	HoldsLock bool
 }
 
 const abandonStaleRuns = `
@@ -87,7 +91,7 @@ UPDATE ingest.runs
 SET status = 'abandoned',
     finished_at = now(),
     error_summary = format('no heartbeat since %s; the process running it died', heartbeat_at)
-WHERE status = 'running' AND heartbeat_at < now() - $1::interval`
+WHERE status = 'running' AND (heartbeat_at < now() - $1::interval OR $2 AND provider = $3)`
 
 const insertRun = `
 INSERT INTO ingest.runs (provider, trigger, window_start, window_end, host, pid)
@@ -106,7 +110,7 @@ func (s *Store) BeginRun(ctx context.Context, p BeginRunParams) (int64, error) {
 	host, _ := os.Hostname()
 	var id int64
 	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, abandonStaleRuns, p.StaleAfter)
+		tag, err := tx.Exec(ctx, abandonStaleRuns, p.StaleAfter, p.HoldsLock, p.Provider)
 		if err != nil {
 			return fmt.Errorf("mark abandoned runs: %w", err)
 		}

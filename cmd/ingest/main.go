@@ -1,7 +1,4 @@
-// Command ingest copies billing data into the warehouse and reports on it.
-//
-// This first version has the status command only; run, backfill, serve and
-// reprocess arrive with the crawler.
+// Command ingest copies the billing API into the warehouse and reports on it.
 package main
 
 import (
@@ -18,23 +15,42 @@ import (
 const usage = `Usage: ingest COMMAND [flags]
 
 Commands:
-  status    the newest runs from the ledger and the warehouse's schema state
-  help      this text
+  run        one incremental run now: the current billing month (and the
+             previous one early in a month)
+  backfill   every billing month from --since to --until, oldest first; resumable
+  reprocess  rebuild the warehouse tables from the stored raw responses, no API calls
+  status     the newest runs from the ledger and the warehouse's schema state
+  help       this text
 
-Run "ingest COMMAND --help" for a command's flags.
+Run "ingest COMMAND --help" for a command's flags; every flag can also be set
+by the environment variable named in its help.
 
-Environment:
-  DATABASE_URL   PostgreSQL connection string (or DATABASE_URL_FILE)
+Exit codes: 0 succeeded, 2 partial (some units failed; the next run repairs
+them), 1 failed, cancelled or misconfigured.
 `
 
 var errUsage = errors.New("usage")
+
+// exitError ends the process with a code other than 1.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	var exit *exitError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &exit):
+		if exit.msg != "" {
+			fmt.Fprintf(os.Stderr, "ingest: %s\n", exit.msg)
+		}
+		os.Exit(exit.code)
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(os.Stderr, "ingest: %v\n", err)
 		os.Exit(2)
@@ -50,6 +66,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: no command given", errUsage)
 	}
 	switch args[0] {
+	case "run":
+		return crawlCmd(ctx, "run", args[1:], stdout, stderr)
+	case "backfill":
+		return crawlCmd(ctx, "backfill", args[1:], stdout, stderr)
+	case "reprocess":
+		return reprocessCmd(ctx, args[1:], stdout, stderr)
 	case "status":
 		return statusCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

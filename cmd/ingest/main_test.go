@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
@@ -53,4 +54,8 @@ func TestStatusRefusesOldSchema(t *testing.T) {
 	if !errors.Is(err, store.ErrSchemaOutdated) || !strings.Contains(err.Error(), "migrate up") {
 		t.Fatalf("status on an unmigrated database = %v", err)
 	}
+}
+
+func resultWith(status store.RunStatus) ingest.Result {
+	return ingest.Result{RunID: 1, Status: status}
 }

@@ -2,44 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
-	"github.com/billing-warehouse/billing-warehouse/internal/config"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
 func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	databaseURL := fs.String("database-url", "", "PostgreSQL connection string (default $DATABASE_URL)")
 	limit := fs.Int("runs", 10, "how many of the newest runs to list")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	cfg, err := parseFlags(fs, args, []string{"database-url"})
+	if err != nil {
+		return err
 	}
-	url := *databaseURL
-	if url == "" {
-		var err error
-		if url, err = config.Secret("DATABASE_URL"); err != nil {
-			return err
-		}
-	}
-
-	s, err := store.Open(ctx, url, store.Options{MaxConns: 2})
+	cfg.Concurrency = 1
+	s, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.CheckSchema(ctx); err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "warehouse %s, schema version %d (current)\n\n", s.Target(), store.RequiredSchemaVersion())
 
 	runs, err := s.RecentRuns(ctx, *limit)

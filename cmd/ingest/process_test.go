@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
+	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
+	"github.com/billing-warehouse/billing-warehouse/store"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ingest-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ingest")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var simNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// api is a simulator on loopback that can tell the test when it has
+// served n requests.
+type api struct {
+	sim      *hyperstacksim.Sim
+	url      string
+	served   atomic.Int64
+	mu       sync.Mutex
+	notifyAt int64
+	notify   chan struct{}
+}
+
+func newAPI(t *testing.T, key string, cfg hyperstacksim.Config) *api {
+	t.Helper()
+	cfg.Now, cfg.Seed, cfg.APIKey = simNow, 5, key
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = -1
+	}
+	a := &api{sim: hyperstacksim.New(cfg)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := a.served.Add(1)
+		a.mu.Lock()
+		if a.notify != nil && n == a.notifyAt {
+			close(a.notify)
+			a.notify = nil
+		}
+		a.mu.Unlock()
+		a.sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	a.url = srv.URL + "/v1"
+	return a
+}
+
+// after returns a channel closed once n more requests were served.
+func (a *api) after(n int64) <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notifyAt = a.served.Load() + n
+	a.notify = make(chan struct{})
+	return a.notify
+}
+
+type proc struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+}
+
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary, args...)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	err := p.cmd.Wait()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("wait: %v", err)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func ingestEnv(db, apiURL, key string) []string {
+	return []string{"DATABASE_URL=" + db, "HYPERSTACK_API_URL=" + apiURL, "HYPERSTACK_API_KEY=" + key,
+		"INGEST_RATE=1000000", "LOG_FORMAT=json", "LOG_LEVEL=debug"}
+}
+
+// checksum fingerprints every warehouse table's content.
+func checksum(t *testing.T, url string) map[string]string {
+	t.Helper()
+	conn := dbtest.Conn(t, url)
+	out := map[string]string{}
+	for _, tbl := range store.WarehouseTables {
+		var sum string
+		err := conn.QueryRow(t.Context(), fmt.Sprintf(`SELECT count(*) || '/' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM %s t`, tbl.Name)).Scan(&sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tbl.Name] = sum
+	}
+	return out
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	const key = "exit-key"
+	clean := newAPI(t, key, hyperstacksim.Config{})
+	p := start(t, ingestEnv(dbtest.New(t), clean.url, key), "backfill", "--since", "2026-10")
+	if code := p.wait(t); code != 0 || !strings.Contains(p.stdout.String(), "succeeded") {
+		t.Fatalf("clean backfill: exit %d\n%s%s", code, p.stdout.String(), p.stderr.String())
+	}
+
+	faulty := newAPI(t, key, hyperstacksim.Config{Faults: hyperstacksim.Faults{WrongType: 0.2}})
+	p = start(t, ingestEnv(dbtest.New(t), faulty.url, key), "run")
+	if code := p.wait(t); code != 2 || !strings.Contains(p.stdout.String(), "partial") {
+		t.Fatalf("run with malformed bodies: exit %d, want 2\n%s", code, p.stdout.String())
+	}
+
+	for name, args := range map[string][]string{
+		"no key":        {"run"},
+		"bad url":       {"run", "--api-url", "ftp://example"},
+		"no since":      {"backfill"},
+		"bad since":     {"backfill", "--since", "last year"},
+		"bad rate":      {"run", "--rate", "-3"},
+		"unknown flag":  {"run", "--turbo"},
+		"plain http":    {"run", "--api-url", "http://billing.example.com/v1"},
+		"old schema":    {"run"},
+		"unknown cmd":   {"fly"},
+		"bad log level": {"run", "--log-level", "loud"},
+	} {
+		env := ingestEnv(dbtest.New(t), clean.url, key)
+		switch name {
+		case "no key":
+			env = append(env, "HYPERSTACK_API_KEY=")
+		case "old schema":
+			env = append(env, "DATABASE_URL="+dbtest.NewEmpty(t))
+		}
+		p := start(t, env, args...)
+		code := p.wait(t)
+		lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+		last := lines[len(lines)-1]
+		if code == 0 || !strings.HasPrefix(last, "ingest: ") {
+			t.Errorf("%s: exit %d, last line %q", name, code, last)
+		}
+		if name == "old schema" && !strings.Contains(last, "migrate up") {
+			t.Errorf("old schema: %q does not say to run migrate up", last)
+		}
+	}
+}
+
+func TestReportExitCodes(t *testing.T) {
+	for status, want := range map[store.RunStatus]int{store.RunSucceeded: 0, store.RunPartial: 2, store.RunFailed: 1, store.RunCancelled: 1} {
+		err := report(io.Discard, resultWith(status))
+		var exit *exitError
+		got := 0
+		if errors.As(err, &exit) {
+			got = exit.code
+		}
+		if got != want {
+			t.Errorf("%s: exit %d, want %d", status, got, want)
+		}
+	}
+}
+
+// TestSingleFlight starts one run, and two more once it is under way: one
+// runs, the others exit 0 naming the run that holds the lock.
+func TestSingleFlight(t *testing.T) {
+	t.Parallel()
+	const key = "flight-key"
+	a := newAPI(t, key, hyperstacksim.Config{Latency: hyperstacksim.Latency{Min: 5 * time.Millisecond}})
+	env := ingestEnv(dbtest.New(t), a.url, key)
+	busy := a.after(1)
+	first := start(t, env, "backfill", "--since", "2026-09")
+	<-busy
+	others := []*proc{start(t, env, "run"), start(t, env, "run")}
+	for i, p := range others {
+		if code := p.wait(t); code != 0 || !strings.Contains(p.stdout.String(), "not running: run 1 holds the lock since") {
+			t.Errorf("second run %d: exit %d, %q %s", i, code, p.stdout.String(), p.stderr.String())
+		}
+	}
+	if code := first.wait(t); code != 0 {
+		t.Fatalf("the first run: exit %d\n%s", code, first.stderr.String())
+	}
+	var runs int
+	dbtest.Conn(t, strings.TrimPrefix(env[0], "DATABASE_URL=")).QueryRow(t.Context(), "SELECT count(*) FROM ingest.runs").Scan(&runs)
+	if runs != 1 {
+		t.Errorf("%d runs in the ledger, want 1", runs)
+	}
+}
+
+// TestKilledBackfill kills a backfill at a random request, several times
+// over, and checks the next run completes, marks the killed run abandoned,
+// and leaves the warehouse exactly as an uninterrupted backfill does.
+func TestKilledBackfill(t *testing.T) {
+	t.Parallel()
+	const key = "kill-key"
+	a := newAPI(t, key, hyperstacksim.Config{})
+	reference := dbtest.New(t)
+	p := start(t, ingestEnv(reference, a.url, key), "backfill", "--since", "2026-09")
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("reference backfill: exit %d\n%s", code, p.stderr.String())
+	}
+	want := checksum(t, reference)
+	total := a.served.Load()
+
+	for trial := range 5 {
+		seed := time.Now().UnixNano() + int64(trial)
+		killAt := 5 + rand.New(rand.NewPCG(uint64(seed), 1)).Int64N(total-10)
+		t.Logf("trial %d: seed %d, kill after %d of ~%d requests", trial, seed, killAt, total)
+		db := dbtest.New(t)
+		reached := a.after(killAt)
+		p := start(t, ingestEnv(db, a.url, key), "backfill", "--since", "2026-09")
+		<-reached
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.wait(t)
+
+		next := start(t, ingestEnv(db, a.url, key), "backfill", "--since", "2026-09")
+		if code := next.wait(t); code != 0 {
+			t.Fatalf("trial %d (seed %d): the run after the kill: exit %d\n%s", trial, seed, code, next.stderr.String())
+		}
+		got := checksum(t, db)
+		for tbl, sum := range want {
+			if got[tbl] != sum {
+				t.Errorf("trial %d (seed %d): %s differs from the uninterrupted backfill: %s vs %s", trial, seed, tbl, got[tbl], sum)
+			}
+		}
+		var killed string
+		dbtest.Conn(t, db).QueryRow(context.Background(), "SELECT status FROM ingest.runs ORDER BY id LIMIT 1").Scan(&killed)
+		if killed != "abandoned" {
+			t.Errorf("trial %d: the killed run is %q, want abandoned", trial, killed)
+		}
+	}
+}
+
+// TestSecretsStayHidden runs with a recognisable key, some failures and
+// debug logging, and looks for the key everywhere it could leak.
+func TestSecretsStayHidden(t *testing.T) {
+	t.Parallel()
+	key := fmt.Sprintf("SECRET-%d-do-not-leak", time.Now().UnixNano())
+	a := newAPI(t, key, hyperstacksim.Config{Faults: hyperstacksim.AllFaults(0.05), HangFor: time.Second, SlowBodyFor: 10 * time.Millisecond})
+	db := dbtest.New(t)
+	env := append(ingestEnv(db, a.url, key), "INGEST_TIMEOUT=300ms")
+	p := start(t, env, "backfill", "--since", "2026-10")
+	p.wait(t)
+	help := start(t, env, "run", "--help")
+	help.wait(t)
+	wrong := start(t, ingestEnv(db, a.url, "wrong-"+key), "run")
+	wrong.wait(t)
+
+	for name, text := range map[string]string{
+		"stdout": p.stdout.String(), "logs": p.stderr.String(), "help": help.stderr.String(),
+		"401 run": wrong.stdout.String() + wrong.stderr.String(),
+	} {
+		if strings.Contains(text, key) {
+			t.Errorf("the key appears in %s", name)
+		}
+	}
+	if !strings.Contains(help.stderr.String(), "(set)") {
+		t.Errorf("--help does not show that the key is set:\n%s", help.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), `"level":"DEBUG"`) {
+		t.Error("no debug logs were written: the test would prove nothing")
+	}
+	conn := dbtest.Conn(t, db)
+	var n int
+	conn.QueryRow(t.Context(), `SELECT count(*) FROM ingest.runs r LEFT JOIN ingest.run_errors e ON e.run_id = r.id
+		WHERE r::text LIKE '%' || $1 || '%' OR e::text LIKE '%' || $1 || '%'`, key).Scan(&n)
+	if n != 0 {
+		t.Errorf("the key appears in %d ledger rows", n)
+	}
+	var errs int
+	conn.QueryRow(t.Context(), `SELECT count(*) FROM ingest.run_errors`).Scan(&errs)
+	if errs == 0 {
+		t.Error("no errors were recorded: the test would prove nothing")
+	}
+	rows, err := conn.Query(t.Context(), `SELECT params, body_gzip FROM ingest.raw_payloads`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads := 0
+	for rows.Next() {
+		var params string
+		var gz []byte
+		rows.Scan(&params, &gz)
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(zr)
+		if strings.Contains(params, key) || strings.Contains(string(body), key) {
+			t.Errorf("the key appears in the raw payload of %s", params)
+		}
+		payloads++
+	}
+	if payloads == 0 {
+		t.Error("no raw payloads were stored")
+	}
+}

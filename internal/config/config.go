@@ -1,0 +1,187 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the ingest worker, from flags and the
+// environment. Flags win over the environment, which wins over defaults.
+type Config struct {
+	DatabaseURL      string
+	APIURL           string
+	APIKey           string
+	Concurrency      int
+	Rate             int
+	Timeout          time.Duration
+	Lookback         time.Duration
+	FullRefreshEvery time.Duration
+	LogFormat        string // auto, json or text
+	LogLevel         string // debug, info, warn, error
+}
+
+// ErrInvalid marks a configuration that cannot work.
+var ErrInvalid = errors.New("invalid configuration")
+
+// setting is one row of the configuration table.
+type setting struct {
+	flag, env, def, usage string
+	secret                bool
+	apply                 func(c *Config, v string) error
+}
+
+func durationSetting(dst func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("want a duration like 30s or 72h, got %q", v)
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func intSetting(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("want a positive integer, got %q", v)
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+func stringSetting(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+// Settings is the table of every setting, for flags, the environment and
+// the README.
+var Settings = []setting{
+	{"database-url", "DATABASE_URL", "", "PostgreSQL connection string (or DATABASE_URL_FILE)", true,
+		stringSetting(func(c *Config) *string { return &c.DatabaseURL })},
+	{"api-url", "HYPERSTACK_API_URL", "https://infrahub-api.nexgencloud.com/v1", "billing API base URL; plain http only for loopback", false,
+		stringSetting(func(c *Config) *string { return &c.APIURL })},
+	{"api-key", "HYPERSTACK_API_KEY", "", "API key, sent as the api_key header (or HYPERSTACK_API_KEY_FILE)", true,
+		stringSetting(func(c *Config) *string { return &c.APIKey })},
+	{"concurrency", "INGEST_CONCURRENCY", "8", "requests in flight at most", false,
+		intSetting(func(c *Config) *int { return &c.Concurrency })},
+	{"rate", "INGEST_RATE", "450", "requests per minute, for all workers together (the API allows 500)", false,
+		intSetting(func(c *Config) *int { return &c.Rate })},
+	{"timeout", "INGEST_TIMEOUT", "30s", "time limit of one request, body included", false,
+		durationSetting(func(c *Config) *time.Duration { return &c.Timeout })},
+	{"lookback", "INGEST_LOOKBACK", "72h", "how long into a month the previous month is still re-fetched", false,
+		durationSetting(func(c *Config) *time.Duration { return &c.Lookback })},
+	{"full-refresh-every", "INGEST_FULL_REFRESH_EVERY", "24h", "re-fetch a resource whose list entry looks unchanged after this long", false,
+		durationSetting(func(c *Config) *time.Duration { return &c.FullRefreshEvery })},
+	{"log-format", "LOG_FORMAT", "auto", "auto (text on a terminal, JSON otherwise), json or text", false,
+		stringSetting(func(c *Config) *string { return &c.LogFormat })},
+	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", false,
+		stringSetting(func(c *Config) *string { return &c.LogLevel })},
+}
+
+// secretValue is a flag whose value --help never shows.
+type secretValue struct{ v *string }
+
+func (s secretValue) String() string {
+	if s.v == nil || *s.v == "" {
+		return ""
+	}
+	return "(set)"
+}
+func (s secretValue) Set(v string) error { *s.v = v; return nil }
+
+// Register adds the named settings' flags to fs. Their values are read by
+// Load after fs.Parse.
+func Register(fs *flag.FlagSet, names ...string) *Flags {
+	f := &Flags{fs: fs, values: map[string]*string{}}
+	for _, s := range Settings {
+		if !contains(names, s.flag) {
+			continue
+		}
+		v := new(string)
+		f.values[s.flag] = v
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		if s.secret {
+			// Loaded now so --help can say a value is set; String never
+			// shows it. A bad *_FILE is reported by Load.
+			*v, _ = Secret(s.env)
+			fs.Var(secretValue{v}, s.flag, usage)
+			continue
+		}
+		def := s.def
+		if e, ok := os.LookupEnv(s.env); ok && e != "" {
+			def = e
+		}
+		fs.StringVar(v, s.flag, def, usage)
+	}
+	return f
+}
+
+// Flags holds a command's registered settings.
+type Flags struct {
+	fs     *flag.FlagSet
+	values map[string]*string
+}
+
+func contains(names []string, n string) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Load resolves the registered settings and validates them.
+func (f *Flags) Load() (Config, error) {
+	var c Config
+	for _, s := range Settings {
+		v := s.def
+		if p, ok := f.values[s.flag]; ok && *p != "" {
+			v = *p
+		} else if s.secret {
+			secret, err := Secret(s.env)
+			if err != nil {
+				return Config{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+			if secret != "" {
+				v = secret
+			}
+		} else if e, ok := os.LookupEnv(s.env); ok && e != "" {
+			v = e
+		}
+		if err := s.apply(&c, v); err != nil {
+			return Config{}, fmt.Errorf("%w: --%s / %s: %v", ErrInvalid, s.flag, s.env, err)
+		}
+	}
+	if c.DatabaseURL == "" && f.values["database-url"] != nil {
+		return Config{}, fmt.Errorf("%w: no database: set DATABASE_URL or DATABASE_URL_FILE", ErrInvalid)
+	}
+	if f.values["api-key"] != nil {
+		if c.APIKey == "" {
+			return Config{}, fmt.Errorf("%w: no API key: set HYPERSTACK_API_KEY or HYPERSTACK_API_KEY_FILE", ErrInvalid)
+		}
+		if u, err := url.Parse(c.APIURL); err != nil || u.Host == "" {
+			return Config{}, fmt.Errorf("%w: HYPERSTACK_API_URL is not a URL", ErrInvalid)
+		}
+	}
+	switch c.LogFormat {
+	case "auto", "json", "text":
+	default:
+		return Config{}, fmt.Errorf("%w: LOG_FORMAT must be auto, json or text", ErrInvalid)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return Config{}, fmt.Errorf("%w: LOG_LEVEL must be debug, info, warn or error", ErrInvalid)
+	}
+	return c, nil
+}
