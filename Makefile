@@ -31,10 +31,8 @@ migrate: build ## apply migrations to DATABASE_URL (default: a local demo databa
 	$(PG) with DATABASE_URL $(DEMO_DB) -- $(BIN)/migrate --create-database up
 
 .PHONY: demo
-demo: build ## set up PostgreSQL and the schema, then show the warehouse's status
-	@$(PG) with DATABASE_URL $(DEMO_DB) -- bash -c '\
-		echo "== migrate up"; $(BIN)/migrate --create-database up; \
-		echo; echo "== ingest status"; $(BIN)/ingest status'
+demo: build ## find or start PostgreSQL, migrate, backfill the simulated billing API, show the result
+	@$(PG) with DATABASE_URL $(DEMO_DB) -- scripts/demo.sh
 
 .PHONY: bench
 bench: ## run the benchmarks (filled in with the crawler and warehouse)

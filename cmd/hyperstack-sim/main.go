@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/billing-warehouse/billing-warehouse/internal/config"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
 )
 
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8089", "listen address")
 	seed := fs.Int64("seed", 1, "seed of the generated organisation")
-	apiKey := fs.String("api-key", "", "api_key header value requests must carry (default: $HYPERSTACK_API_KEY, else any)")
+	apiKey := fs.String("api-key", "", "api_key header value requests must carry (default: $HYPERSTACK_API_KEY or the file named by $HYPERSTACK_API_KEY_FILE, else any)")
 	scale := fs.String("scale", "small", "organisation size: small, medium or large")
 	counts := countsFlag{}
 	fs.Var(counts, "count", "resources of one family, FAMILY=N (repeatable; overrides --scale)")
@@ -128,7 +129,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		SlowBodyFor: *slowFor,
 	}
 	if cfg.APIKey == "" {
-		cfg.APIKey = os.Getenv("HYPERSTACK_API_KEY")
+		key, err := config.Secret("HYPERSTACK_API_KEY")
+		if err != nil {
+			return err
+		}
+		cfg.APIKey = key
 	}
 	if *rateLimit <= 0 {
 		cfg.RateLimit = -1
