@@ -220,5 +220,37 @@ func TestBackfillMatchesModel(t *testing.T) {
 	if d := diff(want, actual(t, e.store)); d != "" {
 		t.Fatalf("the warehouse differs from the model:\n%s", d)
 	}
+	checkPointInTime(t, e)
 	t.Logf("%d requests; %d rows inserted", res.Counters.Requests, res.Counters.RowsInserted)
+}
+
+// checkPointInTime compares the observations of a run with the model:
+// credit, yesterday's cost, the usage snapshot and the thresholds.
+func checkPointInTime(t *testing.T, e *env) {
+	t.Helper()
+	m := e.sim.Model
+	now := m.Now()
+	got := table(t, e.store, `SELECT 'credit', credit FROM billing.credit_observations
+		UNION ALL SELECT 'last_day', total_cost FROM billing.last_day_costs
+		UNION ALL SELECT 'usage_rows', count(*) FROM billing.usage_snapshots
+		UNION ALL SELECT 'usage_total', sum(total_bill) FROM billing.usage_snapshots
+		UNION ALL SELECT 'thresholds', count(*) FROM billing.threshold_observations`)
+	var lastDay, lifetime hyperstacksim.Nano
+	for _, c := range m.FamilyCosts(hyperstacksim.LastDay(now)) {
+		lastDay += c
+	}
+	usageRows := 0
+	for _, f := range []hyperstacksim.Family{hyperstacksim.FamilyVM, hyperstacksim.FamilyVolume} {
+		usageRows += len(m.Resources(f))
+		lifetime += m.FamilyCosts(hyperstacksim.Window{Start: m.Start().AddDate(-1, 0, 0), End: now})[f]
+	}
+	want := map[string]string{
+		"credit": nano(m.Credit()), "last_day": nano(lastDay), "usage_rows": fmt.Sprint(usageRows),
+		"usage_total": nano(lifetime), "thresholds": "3",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: warehouse %s, model %s", k, got[k], v)
+		}
+	}
 }
