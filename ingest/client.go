@@ -44,6 +44,7 @@ type ClientConfig struct {
 	Clock          Clock
 	HTTPClient     *http.Client
 	Logger         *slog.Logger
+	Metrics        Metrics
 }
 
 // Client calls the billing API: paced, retried, size-capped, and never
@@ -103,6 +104,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NopMetrics{}
 	}
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
@@ -167,8 +171,9 @@ func (c *Client) PacerWait() time.Duration { return c.pacer.totalWait() }
 
 // Get fetches path (relative to the base URL) with query, retrying what is
 // worth retrying: 429, 5xx, timeouts, broken connections and bodies. A 404
-// or other 4xx is returned at once as an *APIError.
-func (c *Client) Get(ctx context.Context, path string, query url.Values) (*Response, error) {
+// or other 4xx is returned at once as an *APIError. family labels the
+// request in metrics.
+func (c *Client) Get(ctx context.Context, family, path string, query url.Values) (*Response, error) {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
@@ -180,6 +185,7 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (*Respo
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 {
 			c.retries.Add(1)
+			c.cfg.Metrics.Retry(family)
 			wait := c.cfg.BackoffBase << (attempt - 2)
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 			c.logger.DebugContext(ctx, "retrying", "path", shown, "attempt", attempt, "wait", wait, "err", last)
@@ -187,19 +193,23 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (*Respo
 				return nil, ctx.Err()
 			}
 		}
-		if err := c.pacer.wait(ctx); err != nil {
-			return nil, err
+		waited, werr := c.pacer.wait(ctx)
+		c.cfg.Metrics.PacerWait(waited)
+		if werr != nil {
+			return nil, werr
 		}
-		resp, retry, err := c.once(ctx, u.String(), shown, attempt)
-		if err == nil {
+		resp, retry, apiErr := c.once(ctx, u.String(), shown, attempt)
+		if apiErr == nil {
+			c.cfg.Metrics.Request(family, resp.Status)
 			return resp, nil
 		}
+		c.cfg.Metrics.Request(family, apiErr.Status)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		last = err
+		last = apiErr
 		if !retry {
-			return nil, err
+			return nil, apiErr
 		}
 	}
 	return nil, last
@@ -241,6 +251,7 @@ func (c *Client) once(ctx context.Context, rawURL, shown string, attempt int) (*
 		return &Response{Status: resp.StatusCode, Body: body, Attempts: attempt}, false, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.rateLimited.Add(1)
+		c.cfg.Metrics.RateLimited()
 		until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 			until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)

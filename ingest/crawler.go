@@ -35,8 +35,9 @@ type Config struct {
 	// PerPage is the page size of list walks (default 100, the API's cap).
 	PerPage int
 	// Now is the API's clock (default time.Now).
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics Metrics
 }
 
 // Mode says which billing months a run fetches.
@@ -47,13 +48,18 @@ type Mode struct {
 	// first Lookback of a month.
 	Backfill     bool
 	Since, Until time.Time
+	// Drain, when closed, stops the run from starting new units; those in
+	// flight finish, and the run ends cancelled. (Cancelling the context
+	// instead stops everything at once.)
+	Drain <-chan struct{}
 }
 
 // Crawler copies the billing API into the warehouse.
 type Crawler struct {
-	cfg    Config
-	client *Client
-	store  *store.Store
+	cfg     Config
+	client  *Client
+	store   *store.Store
+	current atomic.Pointer[run]
 }
 
 // NewCrawler builds a crawler.
@@ -79,7 +85,28 @@ func NewCrawler(cfg Config, client *Client, s *store.Store) *Crawler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NopMetrics{}
+	}
 	return &Crawler{cfg: cfg, client: client, store: s}
+}
+
+// Progress reports where the current run stands; zero between runs.
+func (c *Crawler) Progress() Progress {
+	r := c.current.Load()
+	if r == nil {
+		return Progress{}
+	}
+	cnt := r.counters()
+	r.progressMu.Lock()
+	atMonth := r.atMonth
+	r.progressMu.Unlock()
+	return Progress{
+		Month: atMonth, ListsDone: r.listsDone.Load(), ListsTotal: r.listsTotal.Load(),
+		UnitsDone: r.unitsDone.Load(), UnitsTotal: r.unitsTotal.Load(),
+		Requests: cnt.Requests, Rows: cnt.RowsInserted + cnt.RowsUpdated + cnt.RowsDeleted,
+		RateLimited: cnt.RateLimited, Elapsed: time.Since(r.began),
+	}
 }
 
 // Result is how a run ended.
@@ -103,6 +130,11 @@ type run struct {
 	usageMu sync.Mutex
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
+	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
+	began                                                time.Time
+	drain                                                <-chan struct{}
+	progressMu                                           sync.Mutex
+	atMonth                                              string
 	base                                                 [3]int64 // client counters at the start
 	summaryMu                                            sync.Mutex
 	summary                                              []string
@@ -125,7 +157,10 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	r := &run{c: c, id: id, now: now, lock: lock, logger: c.cfg.Logger.With("run_id", id), usage: map[string]map[string]store.Window{}}
+	r := &run{c: c, id: id, now: now, lock: lock, logger: c.cfg.Logger.With("run_id", id), usage: map[string]map[string]store.Window{},
+		began: time.Now(), drain: mode.Drain}
+	c.current.Store(r)
+	defer c.current.Store(nil)
 	r.base[0], r.base[1], r.base[2] = c.client.Counters()
 	r.logger.InfoContext(ctx, "run started", "trigger", trigger, "months", len(months), "from", months[0].Format("2006-01"))
 
@@ -140,7 +175,7 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 
 	status := store.RunSucceeded
 	switch {
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || r.draining():
 		status = store.RunCancelled
 	case fatal != nil:
 		status = store.RunFailed
@@ -156,6 +191,7 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 	if err := c.store.FinishRun(finishCtx, id, status, res.Counters, res.Summary); err != nil {
 		return res, fmt.Errorf("record the end of run %d: %w", id, err)
 	}
+	c.cfg.Metrics.RunFinished(string(status), time.Since(r.began), time.Now())
 	r.logger.InfoContext(ctx, "run finished", "status", status, "requests", res.Counters.Requests,
 		"inserted", res.Counters.RowsInserted, "updated", res.Counters.RowsUpdated, "deleted", res.Counters.RowsDeleted,
 		"errors", res.Counters.Errors, "skipped", res.Skipped)
@@ -226,6 +262,19 @@ func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done cha
 	}
 }
 
+// draining reports whether the run was asked to stop starting new units.
+func (r *run) draining() bool {
+	if r.drain == nil {
+		return false
+	}
+	select {
+	case <-r.drain:
+		return true
+	default:
+		return false
+	}
+}
+
 // note keeps a few failures for the run's error summary.
 func (r *run) note(msg string) {
 	r.summaryMu.Lock()
@@ -274,7 +323,7 @@ func (r *run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 	p.Wait()
 
 	for _, m := range months {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || r.draining() {
 			return nil
 		}
 		closed := !m.AddDate(0, 1, 0).After(r.now)
@@ -284,7 +333,7 @@ func (r *run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		}
 		before := r.errs.Load()
 		r.month(ctx, m)
-		if mode.Backfill && closed && r.errs.Load() == before && ctx.Err() == nil {
+		if mode.Backfill && closed && r.errs.Load() == before && ctx.Err() == nil && !r.draining() {
 			if err := r.c.store.MarkBackfillDone(ctx, Provider, m, r.id); err != nil {
 				return err
 			}
@@ -298,13 +347,20 @@ func (r *run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 func (r *run) month(ctx context.Context, m time.Time) {
 	w := store.Window{Start: m, End: earlier(m.AddDate(0, 1, 0), r.now)}
 	r.logger.InfoContext(ctx, "fetching month", "month", m.Format("2006-01"), "end", w.End)
+	r.progressMu.Lock()
+	r.atMonth = m.Format("2006-01")
+	r.progressMu.Unlock()
+	r.listsDone.Store(0)
+	r.listsTotal.Store(0)
 	var mu sync.Mutex
 	entries := map[string][]listEntry{}
 	p := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
 	for _, ep := range Catalog {
 		switch ep.Kind {
 		case KindList:
+			r.listsTotal.Add(1)
 			p.Go(func() {
+				defer r.listsDone.Add(1)
 				if es, ok := r.list(ctx, ep, w); ok {
 					mu.Lock()
 					entries[ep.Family] = es
@@ -324,8 +380,14 @@ func (r *run) month(ctx context.Context, m time.Time) {
 			continue
 		}
 		es = append(es, r.missedByList(family, es, w)...)
+		r.unitsTotal.Add(int64(len(es)))
 		for _, e := range es {
-			units.Go(func() { r.unit(ctx, family, e, w) })
+			units.Go(func() {
+				defer r.unitsDone.Add(1)
+				if !r.draining() {
+					r.unit(ctx, family, e, w)
+				}
+			})
 		}
 	}
 	units.Wait()
@@ -381,7 +443,11 @@ func (r *run) query(q request) url.Values {
 // whenever a body arrived, even if decoding failed.
 func (r *run) fetch(ctx context.Context, q request) (decoded, []any, error) {
 	query := r.query(q)
-	resp, err := r.c.client.Get(ctx, q.path(), query)
+	label := q.ep.Family
+	if label == "" {
+		label = q.ep.Name
+	}
+	resp, err := r.c.client.Get(ctx, label, q.path(), query)
 	if err != nil {
 		return decoded{}, nil, err
 	}
@@ -411,7 +477,7 @@ func rawRow(q request, query url.Values, f *fetched, runID int64, status int) []
 // commit writes a unit's rows, raw payloads and bookkeeping in one
 // transaction, and counts the warehouse rows it changed.
 func (r *run) commit(ctx context.Context, writes []write, raws [][]any, state []any) error {
-	res, err := r.c.store.WriteBatch(ctx, r.id, func(ctx context.Context, b *store.Batch) error {
+	tables, err := r.c.store.WriteBatchTables(ctx, r.id, func(ctx context.Context, b *store.Batch) error {
 		for _, w := range writes {
 			if err := b.Write(ctx, w.table, w.rows, w.scope); err != nil {
 				return err
@@ -427,19 +493,22 @@ func (r *run) commit(ctx context.Context, writes []write, raws [][]any, state []
 				return err
 			}
 		}
-		for name := range b.Result {
-			if strings.HasPrefix(name, "ingest.") {
-				delete(b.Result, name) // bookkeeping, not warehouse rows
-			}
-		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	r.inserted.Add(res.Inserted)
-	r.updated.Add(res.Updated)
-	r.deleted.Add(res.Deleted)
+	for name, res := range tables {
+		if strings.HasPrefix(name, "ingest.") {
+			continue // bookkeeping, not warehouse rows
+		}
+		r.inserted.Add(res.Inserted)
+		r.updated.Add(res.Updated)
+		r.deleted.Add(res.Deleted)
+		r.c.cfg.Metrics.RowsWritten(name, "inserted", res.Inserted)
+		r.c.cfg.Metrics.RowsWritten(name, "updated", res.Updated)
+		r.c.cfg.Metrics.RowsWritten(name, "deleted", res.Deleted)
+	}
 	if len(writes) > 0 {
 		r.committed.Add(1)
 	}

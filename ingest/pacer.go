@@ -54,8 +54,8 @@ func newPacer(clock Clock, perMinute int) *pacer {
 	return p
 }
 
-// wait blocks until the caller may send a request.
-func (p *pacer) wait(ctx context.Context) error {
+// wait blocks until the caller may send a request, and says how long that was.
+func (p *pacer) wait(ctx context.Context) (time.Duration, error) {
 	p.mu.Lock()
 	now := p.clock.Now()
 	slot := now
@@ -66,12 +66,13 @@ func (p *pacer) wait(ctx context.Context) error {
 		slot = p.pausedUntil
 	}
 	p.next = slot.Add(p.interval)
-	p.waited += slot.Sub(now)
+	waited := slot.Sub(now)
+	p.waited += waited
 	p.mu.Unlock()
 	if !p.clock.SleepUntil(ctx, slot) {
-		return ctx.Err()
+		return waited, ctx.Err()
 	}
-	return nil
+	return waited, nil
 }
 
 // pause holds every request until t: after a 429, the whole limit window

@@ -330,6 +330,16 @@ func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
 // writer retries the whole batch (up to three attempts), so fn must only
 // write what it is given.
 func (s *Store) WriteBatch(ctx context.Context, runID int64, fn func(context.Context, *Batch) error) (WriteResult, error) {
+	tables, err := s.WriteBatchTables(ctx, runID, fn)
+	var total WriteResult
+	for _, r := range tables {
+		total.add(r)
+	}
+	return total, err
+}
+
+// WriteBatchTables is WriteBatch with the counts of each table.
+func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(context.Context, *Batch) error) (map[string]WriteResult, error) {
 	var b *Batch
 	attempt := func() error {
 		return withTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -347,9 +357,13 @@ func (s *Store) WriteBatch(ctx context.Context, runID int64, fn func(context.Con
 		err = attempt()
 	}
 	if err != nil {
-		return WriteResult{}, err
+		return nil, err
 	}
-	return b.Totals(), nil
+	out := make(map[string]WriteResult, len(b.Result))
+	for name, r := range b.Result {
+		out[name] = *r
+	}
+	return out, nil
 }
 
 func isRetryable(err error) bool {

@@ -16,7 +16,8 @@ import (
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
-var crawlSettings = []string{"database-url", "api-url", "api-key", "concurrency", "rate", "timeout", "lookback", "full-refresh-every", "log-format", "log-level"}
+var crawlSettings = []string{"database-url", "api-url", "api-key", "concurrency", "rate", "timeout", "lookback",
+	"full-refresh-every", "shutdown-grace", "log-format", "log-level"}
 
 // parseFlags parses a command's flags and loads its configuration.
 func parseFlags(fs *flag.FlagSet, args []string, settings []string) (config.Config, error) {
@@ -69,6 +70,24 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*st
 	return s, nil
 }
 
+// setup connects to the warehouse and builds the crawler.
+func setup(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics ingest.Metrics) (*store.Store, *ingest.Crawler, error) {
+	client, err := ingest.NewClient(ingest.ClientConfig{
+		BaseURL: cfg.APIURL, APIKey: cfg.APIKey, RatePerMinute: cfg.Rate, Timeout: cfg.Timeout, Logger: logger, Metrics: metrics,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	crawler := ingest.NewCrawler(ingest.Config{
+		Concurrency: cfg.Concurrency, Lookback: cfg.Lookback, FullRefreshEvery: cfg.FullRefreshEvery, Logger: logger, Metrics: metrics,
+	}, client, s)
+	return s, crawler, nil
+}
+
 // parseMonth reads YYYY-MM or YYYY-MM-DD as UTC.
 func parseMonth(s string) (time.Time, error) {
 	for _, layout := range []string{"2006-01", "2006-01-02"} {
@@ -79,7 +98,7 @@ func parseMonth(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not YYYY-MM or YYYY-MM-DD", s)
 }
 
-func crawlCmd(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
+func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var since, until *string
@@ -107,22 +126,17 @@ func crawlCmd(ctx context.Context, name string, args []string, stdout, stderr io
 			}
 		}
 	}
+	lc.setGrace(cfg.ShutdownGrace)
+	mode.Drain = lc.drain
 	logger := newLogger(cfg, stderr)
-	client, err := ingest.NewClient(ingest.ClientConfig{
-		BaseURL: cfg.APIURL, APIKey: cfg.APIKey, RatePerMinute: cfg.Rate, Timeout: cfg.Timeout, Logger: logger,
-	})
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, logger)
+	s, crawler, err := setup(ctx, cfg, logger, nil)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	crawler := ingest.NewCrawler(ingest.Config{
-		Concurrency: cfg.Concurrency, Lookback: cfg.Lookback, FullRefreshEvery: cfg.FullRefreshEvery, Logger: logger,
-	}, client, s)
+	stopProgress := showProgress(stderr, crawler)
 	res, err := crawler.Run(ctx, trigger, mode)
+	stopProgress()
 	var busy *store.BusyError
 	if errors.As(err, &busy) {
 		fmt.Fprintf(stdout, "not running: %v\n", busy)

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 const usage = `Usage: ingest COMMAND [flags]
@@ -19,6 +17,8 @@ Commands:
              previous one early in a month)
   backfill   every billing month from --since to --until, oldest first; resumable
   reprocess  rebuild the warehouse tables from the stored raw responses, no API calls
+  serve      the long-running worker: runs on a cron schedule, one replica at a
+             time, with /healthz, /readyz and /metrics
   status     the newest runs from the ledger and the warehouse's schema state
   help       this text
 
@@ -27,6 +27,10 @@ by the environment variable named in its help.
 
 Exit codes: 0 succeeded, 2 partial (some units failed; the next run repairs
 them), 1 failed, cancelled or misconfigured.
+
+SIGINT or SIGTERM stops starting new work, lets work in flight finish for
+--shutdown-grace, then cancels it; the run is recorded as cancelled. A second
+signal exits at once.
 `
 
 var errUsage = errors.New("usage")
@@ -40,9 +44,8 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	ctx, lc := withSignals(os.Stderr)
+	err := run(ctx, lc, os.Args[1:], os.Stdout, os.Stderr)
 	var exit *exitError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -60,16 +63,18 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, lc lifecycle, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command given", errUsage)
 	}
 	switch args[0] {
 	case "run":
-		return crawlCmd(ctx, "run", args[1:], stdout, stderr)
+		return crawlCmd(ctx, lc, "run", args[1:], stdout, stderr)
 	case "backfill":
-		return crawlCmd(ctx, "backfill", args[1:], stdout, stderr)
+		return crawlCmd(ctx, lc, "backfill", args[1:], stdout, stderr)
+	case "serve":
+		return serveCmd(ctx, lc, args[1:], stdout, stderr)
 	case "reprocess":
 		return reprocessCmd(ctx, args[1:], stdout, stderr)
 	case "status":

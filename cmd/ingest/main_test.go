@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
@@ -17,7 +18,7 @@ func TestStatus(t *testing.T) {
 	url := dbtest.New(t)
 
 	var out bytes.Buffer
-	if err := run(ctx, []string{"status", "--database-url", url}, &out, &out); err != nil {
+	if err := run(ctx, lifecycle{}, []string{"status", "--database-url", url}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "no runs yet") {
@@ -37,7 +38,7 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"status", "--database-url", url}, &out, &out); err != nil {
+	if err := run(ctx, lifecycle{}, []string{"status", "--database-url", url}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -50,7 +51,7 @@ func TestStatus(t *testing.T) {
 func TestStatusRefusesOldSchema(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"status", "--database-url", dbtest.NewEmpty(t)}, &out, &out)
+	err := run(t.Context(), lifecycle{}, []string{"status", "--database-url", dbtest.NewEmpty(t)}, &out, &out)
 	if !errors.Is(err, store.ErrSchemaOutdated) || !strings.Contains(err.Error(), "migrate up") {
 		t.Fatalf("status on an unmigrated database = %v", err)
 	}
@@ -58,4 +59,17 @@ func TestStatusRefusesOldSchema(t *testing.T) {
 
 func resultWith(status store.RunStatus) ingest.Result {
 	return ingest.Result{RunID: 1, Status: status}
+}
+
+func TestFormatProgress(t *testing.T) {
+	p := ingest.Progress{Month: "2026-10", ListsDone: 11, ListsTotal: 11, UnitsDone: 50, UnitsTotal: 150,
+		Requests: 320, Rows: 4000, RateLimited: 2, Elapsed: 10 * time.Second}
+	want := "2026-10: lists 11/11, resources 50/150, 320 requests, 4000 rows, 2 rate-limited, ETA 20s"
+	if got := formatProgress(p); got != want {
+		t.Errorf("formatProgress = %q, want %q", got, want)
+	}
+	p.UnitsDone = 0
+	if got := formatProgress(p); !strings.HasSuffix(got, "ETA ?") {
+		t.Errorf("no ETA before the first unit: %q", got)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Config is every setting of the ingest worker, from flags and the
@@ -24,6 +26,10 @@ type Config struct {
 	FullRefreshEvery time.Duration
 	LogFormat        string // auto, json or text
 	LogLevel         string // debug, info, warn, error
+	Schedule         string // cron spec of serve
+	Listen           string // address of serve's HTTP endpoints
+	ShutdownGrace    time.Duration
+	RunAtStart       bool
 }
 
 // ErrInvalid marks a configuration that cannot work.
@@ -85,6 +91,27 @@ var Settings = []setting{
 		stringSetting(func(c *Config) *string { return &c.LogFormat })},
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", false,
 		stringSetting(func(c *Config) *string { return &c.LogLevel })},
+	{"schedule", "INGEST_SCHEDULE", "@hourly", "when serve runs: 5-field cron or a descriptor (@hourly, @every 30m); CRON_TZ=Zone prefix allowed; UTC otherwise", false,
+		func(c *Config, v string) error {
+			if _, err := cron.ParseStandard(v); err != nil {
+				return fmt.Errorf("%q is not a schedule: %v", v, err)
+			}
+			c.Schedule = v
+			return nil
+		}},
+	{"listen", "INGEST_LISTEN", "127.0.0.1:9090", "address of serve's /healthz, /readyz and /metrics", false,
+		stringSetting(func(c *Config) *string { return &c.Listen })},
+	{"shutdown-grace", "INGEST_SHUTDOWN_GRACE", "30s", "after SIGINT/SIGTERM, how long work in flight may finish before it is cancelled", false,
+		durationSetting(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+	{"run-at-start", "INGEST_RUN_AT_START", "false", "serve: run once at start, then on schedule", false,
+		func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			c.RunAtStart = b
+			return nil
+		}},
 }
 
 // secretValue is a flag whose value --help never shows.
