@@ -159,3 +159,21 @@ func (s *Store) EachRawPayload(ctx context.Context, provider string, fn func(Raw
 	})
 	return err
 }
+
+// Freshness is when each endpoint family last answered successfully.
+func (s *Store) Freshness(ctx context.Context, provider string) (map[string]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT split_part(endpoint, '/', 1), max(fetched_at) FROM ingest.raw_payloads
+		WHERE provider = $1 AND status_code = 200 GROUP BY 1`, provider)
+	if err != nil {
+		return nil, fmt.Errorf("read freshness: %w", err)
+	}
+	out := map[string]time.Time{}
+	var family string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&family, &at}, func() error {
+		out[family] = at.UTC()
+		return nil
+	})
+	return out, err
+}

@@ -43,6 +43,9 @@ func TestStatus(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	last := strings.Fields(lines[len(lines)-1])
+	if strings.Contains(out.String(), "ENDPOINT FAMILY") {
+		t.Errorf("freshness shown with no payloads:\n%s", out.String())
+	}
 	if len(last) < 9 || last[1] != "manual" || last[2] != "succeeded" || last[6] != "321" || last[7] != "5/4/3" {
 		t.Fatalf("status row = %q\n%s", last, out.String())
 	}

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 	"time"
 
+	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -46,6 +48,25 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d/%d/%d\t%d\n", r.ID, r.Trigger, r.Status,
 			r.StartedAt.Format(time.DateTime), end.Sub(r.StartedAt).Round(time.Second),
 			c.Requests, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, c.Errors)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fresh, err := s.Freshness(ctx, ingest.Provider)
+	if err != nil || len(fresh) == 0 {
+		return err
+	}
+	families := make([]string, 0, len(fresh))
+	for f := range fresh {
+		families = append(families, f)
+	}
+	sort.Strings(families)
+	fmt.Fprintln(stdout)
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENDPOINT FAMILY\tLAST SUCCESS (UTC)\tAGE")
+	for _, f := range families {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", f, fresh[f].Format(time.DateTime), time.Since(fresh[f]).Round(time.Second))
 	}
 	return tw.Flush()
 }
