@@ -37,3 +37,14 @@ bin/ingest run
 echo
 echo "== ingest status"
 bin/ingest status --runs 5
+
+echo
+echo "== ingest report show month_to_date_v1"
+bin/ingest report show month_to_date_v1
+
+echo
+echo "== ingest report show top_resources_v1 --limit 5"
+bin/ingest report show top_resources_v1 --month "$(date -u +%Y-%m)" --limit 5
+
+echo
+echo "Connect with psql or a BI tool and try: SELECT * FROM reports.reconciliation_v1 WHERE NOT within_tolerance;"

@@ -13,21 +13,29 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/billing-warehouse/billing-warehouse/migrations"
+	"github.com/billing-warehouse/billing-warehouse/sql/reports"
 )
 
-// versionTable is goose's bookkeeping table for the warehouse schema.
-const versionTable = "goose_db_version"
+// versionTable is goose's bookkeeping table for the warehouse schema;
+// reportsTable is the report views'.
+const (
+	versionTable = "goose_db_version"
+	reportsTable = "goose_reports_version"
+)
 
 // MigrationLockID is the advisory lock key every migrator takes. Advisory
 // locks are per database, so migrators of different databases never wait on
 // each other.
 const MigrationLockID int64 = 4_806_209_116_503_150_117
 
-// Migrator applies the embedded migrations under a Postgres session lock, so
-// two migrators started at once run one after the other.
+// Migrator applies the embedded schema migrations, then the report views,
+// under a Postgres session lock, so two migrators started at once run one
+// after the other. Views depend on tables: every schema rollback takes the
+// views down first, and Up puts them back.
 type Migrator struct {
 	db       *sql.DB
-	provider *goose.Provider
+	provider *goose.Provider // the schema
+	reports  *goose.Provider // the report views
 	latest   int64
 }
 
@@ -49,7 +57,7 @@ func NewMigrator(ctx context.Context, databaseURL string, logger *slog.Logger) (
 		return nil, ConnectError(cfg.ConnConfig.Config, err)
 	}
 
-	m, err := newMigrator(db, migrations.FS, logger)
+	m, err := newMigrator(db, migrations.FS, reports.FS, logger)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -57,7 +65,7 @@ func NewMigrator(ctx context.Context, databaseURL string, logger *slog.Logger) (
 	return m, nil
 }
 
-func newMigrator(db *sql.DB, fsys fs.FS, logger *slog.Logger) (*Migrator, error) {
+func newMigrator(db *sql.DB, fsys, reportsFS fs.FS, logger *slog.Logger) (*Migrator, error) {
 	gooseLock, err := lock.NewPostgresSessionLocker(
 		lock.WithLockID(MigrationLockID),
 		lock.WithLockTimeout(1, 600), // poll every second for up to 10 minutes
@@ -65,16 +73,43 @@ func newMigrator(db *sql.DB, fsys fs.FS, logger *slog.Logger) (*Migrator, error)
 	if err != nil {
 		return nil, err
 	}
+	locker := announcingLocker{SessionLocker: gooseLock, logger: logger}
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithSessionLocker(announcingLocker{SessionLocker: gooseLock, logger: logger}),
-		goose.WithTableName(versionTable),
-		goose.WithDisableGlobalRegistry(true),
-	)
+		goose.WithSessionLocker(locker), goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
+	views, err := goose.NewProvider(goose.DialectPostgres, db, reportsFS,
+		goose.WithSessionLocker(locker), goose.WithTableName(reportsTable), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("load report views: %w", err)
+	}
 	sources := provider.ListSources()
-	return &Migrator{db: db, provider: provider, latest: sources[len(sources)-1].Version}, nil
+	return &Migrator{db: db, provider: provider, reports: views, latest: sources[len(sources)-1].Version}, nil
+}
+
+// SchemaVersions lists the versions of the schema migrations, oldest first.
+func (m *Migrator) SchemaVersions() []int64 {
+	var out []int64
+	for _, s := range m.provider.ListSources() {
+		out = append(out, s.Version)
+	}
+	return out
+}
+
+// ReportsVersion is the newest report file applied, and the newest known.
+func (m *Migrator) ReportsVersion(ctx context.Context) (current, latest int64, err error) {
+	current, err = m.reports.GetDBVersion(ctx)
+	sources := m.reports.ListSources()
+	return current, sources[len(sources)-1].Version, err
+}
+
+// viewsDown removes every report view, so the schema under them can change.
+func (m *Migrator) viewsDown(ctx context.Context) ([]*goose.MigrationResult, error) {
+	if v, err := m.reports.GetDBVersion(ctx); err != nil || v == 0 {
+		return nil, err
+	}
+	return m.reports.DownTo(ctx, 0)
 }
 
 // Close releases the migrator's connection.
@@ -106,28 +141,46 @@ func (m *Migrator) checkNotTooNew(ctx context.Context) error {
 	return nil
 }
 
-// Up applies every pending migration.
+// Up applies every pending migration, then every pending report view.
 func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
 	if err := m.checkNotTooNew(ctx); err != nil {
 		return nil, err
 	}
-	return m.provider.Up(ctx)
+	results, err := m.provider.Up(ctx)
+	if err != nil {
+		return results, err
+	}
+	views, err := m.reports.Up(ctx)
+	return append(results, views...), err
 }
 
-// Down rolls back the newest applied migration.
-func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) {
+// Down rolls back the newest applied migration, after the report views.
+func (m *Migrator) Down(ctx context.Context) ([]*goose.MigrationResult, error) {
 	if err := m.checkNotTooNew(ctx); err != nil {
 		return nil, err
 	}
-	return m.provider.Down(ctx)
+	results, err := m.viewsDown(ctx)
+	if err != nil {
+		return results, err
+	}
+	r, err := m.provider.Down(ctx)
+	if r != nil {
+		results = append(results, r)
+	}
+	return results, err
 }
 
-// DownTo rolls back every migration newer than version.
+// DownTo rolls back the report views and every migration newer than version.
 func (m *Migrator) DownTo(ctx context.Context, version int64) ([]*goose.MigrationResult, error) {
 	if err := m.checkNotTooNew(ctx); err != nil {
 		return nil, err
 	}
-	return m.provider.DownTo(ctx, version)
+	results, err := m.viewsDown(ctx)
+	if err != nil {
+		return results, err
+	}
+	more, err := m.provider.DownTo(ctx, version)
+	return append(results, more...), err
 }
 
 // UpTo applies pending migrations up to and including version.
@@ -138,17 +191,20 @@ func (m *Migrator) UpTo(ctx context.Context, version int64) ([]*goose.MigrationR
 	return m.provider.UpTo(ctx, version)
 }
 
-// Redo rolls back the newest migration and applies it again.
+// Redo rolls back the newest migration and applies it again, with the
+// report views.
 func (m *Migrator) Redo(ctx context.Context) ([]*goose.MigrationResult, error) {
-	down, err := m.Down(ctx)
+	results, err := m.Down(ctx)
 	if err != nil {
-		return nil, err
+		return results, err
 	}
 	up, err := m.provider.UpByOne(ctx)
 	if err != nil {
-		return []*goose.MigrationResult{down}, err
+		return results, err
 	}
-	return []*goose.MigrationResult{down, up}, nil
+	results = append(results, up)
+	views, err := m.reports.Up(ctx)
+	return append(results, views...), err
 }
 
 // Reset rolls back every migration.
@@ -156,9 +212,15 @@ func (m *Migrator) Reset(ctx context.Context) ([]*goose.MigrationResult, error) 
 	return m.DownTo(ctx, 0)
 }
 
-// Status lists every known migration and whether it is applied.
+// Status lists every known migration, then every report file, and whether
+// each is applied.
 func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error) {
-	return m.provider.Status(ctx)
+	schema, err := m.provider.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	views, err := m.reports.Status(ctx)
+	return append(schema, views...), err
 }
 
 // announcingLocker wraps goose's session locker and says when it has to wait

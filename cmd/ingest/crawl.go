@@ -34,6 +34,11 @@ func parseFlags(fs *flag.FlagSet, args []string, settings []string) (config.Conf
 	return flags.Load()
 }
 
+// registerDatabase registers only the database setting.
+func registerDatabase(fs *flag.FlagSet) *config.Flags {
+	return config.Register(fs, "database-url")
+}
+
 // newLogger logs JSON, or text when stderr is a terminal.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level

@@ -20,6 +20,9 @@ Commands:
   serve      the long-running worker: runs on a cron schedule, one replica at a
              time, with /healthz, /readyz and /metrics
   status     the newest runs from the ledger and the warehouse's schema state
+  report     list the report views, or show one: report list, report show NAME
+             [--month YYYY-MM] [--since/--until YYYY-MM-DD] [--limit N]
+             [--format table|csv|json]
   help       this text
 
 Run "ingest COMMAND --help" for a command's flags; every flag can also be set
@@ -79,6 +82,8 @@ func run(ctx context.Context, lc lifecycle, args []string, stdout, stderr io.Wri
 		return reprocessCmd(ctx, args[1:], stdout, stderr)
 	case "status":
 		return statusCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -25,16 +25,17 @@ import (
 
 const usage = `Usage: migrate [--database-url URL] [--create-database] COMMAND
 
-Applies the billing warehouse's schema migrations. Two migrators started at
-once take turns: the second waits for the first's lock.
+Applies the billing warehouse's schema migrations, then its versioned report
+views (sql/reports). Two migrators started at once take turns: the second
+waits for the first's lock.
 
 Commands:
   up          apply every pending migration
   up-to N     apply pending migrations up to version N
-  down        roll back the newest migration
-  down-to N   roll back every migration newer than N
+  down        roll back the newest migration (and the report views; up reinstalls them)
+  down-to N   roll back every migration newer than N (and the report views)
   redo        roll back the newest migration and apply it again
-  reset       roll back every migration (drops the warehouse)
+  reset       roll back every migration and view (drops the warehouse)
   status      list migrations and when each was applied
   version     print the database's schema version and the newest known
 
@@ -122,9 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "up-to":
 		results, err = m.UpTo(ctx, version)
 	case "down":
-		var r *goose.MigrationResult
-		r, err = m.Down(ctx)
-		results = []*goose.MigrationResult{r}
+		results, err = m.Down(ctx)
 	case "down-to":
 		results, err = m.DownTo(ctx, version)
 	case "redo":
@@ -138,7 +137,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "version %d (newest known: %d)\n", cur, latest)
+		views, viewsLatest, err := m.ReportsVersion(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "version %d (newest known: %d)\nreports %d (newest known: %d)\n", cur, latest, views, viewsLatest)
 		return nil
 	}
 	printResults(stdout, results)
@@ -149,7 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if verr != nil {
 		return verr
 	}
-	if len(results) == 0 || results[0] == nil {
+	if len(results) == 0 {
 		fmt.Fprintf(stdout, "nothing to do; schema is at version %d\n", cur)
 	} else {
 		fmt.Fprintf(stdout, "schema is at version %d\n", cur)

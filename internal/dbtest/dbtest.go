@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/billing-warehouse/billing-warehouse/migrations"
+	"github.com/billing-warehouse/billing-warehouse/sql/reports"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -251,22 +252,25 @@ func dropOldTemplates(ctx context.Context, conn *pgx.Conn, keep string) {
 	}
 }
 
+// migrationsHash names the schema and report files' content.
 func migrationsHash() (string, error) {
 	h := sha256.New()
-	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(migrations.FS, path)
+	for _, fsys := range []fs.FS{migrations.FS, reports.FS} {
+		err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(fsys, path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+			h.Write(b)
+			return nil
+		})
 		if err != nil {
-			return err
+			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
-		h.Write(b)
-		return nil
-	})
-	if err != nil {
-		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
