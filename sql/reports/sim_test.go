@@ -1,0 +1,246 @@
+package reports_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
+	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
+	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
+	"github.com/billing-warehouse/billing-warehouse/store"
+)
+
+// loaded is a warehouse backfilled from a simulator.
+type loaded struct {
+	sim     *hyperstacksim.Sim
+	url     string
+	conn    *pgx.Conn
+	crawler *ingest.Crawler
+}
+
+func backfilled(t *testing.T) *loaded {
+	t.Helper()
+	sim := hyperstacksim.New(hyperstacksim.Config{ModelConfig: hyperstacksim.ModelConfig{Seed: 3,
+		Now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, APIKey: "k", RateLimit: -1})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	client, err := ingest.NewClient(ingest.ClientConfig{BaseURL: srv.URL + "/v1", APIKey: "k", RatePerMinute: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := dbtest.New(t)
+	s, err := store.Open(t.Context(), url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	c := ingest.NewCrawler(ingest.Config{Now: sim.Model.Now}, client, s)
+	res, err := c.Run(t.Context(), store.TriggerBackfill, ingest.Mode{Backfill: true, Since: sim.Model.Start()})
+	if err != nil || res.Status != store.RunSucceeded {
+		t.Fatalf("backfill: %v %s", err, res.Status)
+	}
+	return &loaded{sim: sim, url: url, conn: dbtest.Conn(t, url), crawler: c}
+}
+
+func scalar(t *testing.T, conn *pgx.Conn, sql string, args ...any) decimal.Decimal {
+	t.Helper()
+	var d decimal.Decimal
+	if err := conn.QueryRow(t.Context(), sql, args...).Scan(&d); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return d
+}
+
+func modelTotal(sim *hyperstacksim.Sim, w hyperstacksim.Window) decimal.Decimal {
+	var total hyperstacksim.Nano
+	for _, c := range sim.Model.FamilyCosts(w) {
+		total += c
+	}
+	return decimal.MustParse(total.String())
+}
+
+// TestReportsOnSimulatorData checks report totals against the simulator's
+// model, the reconciliation, FOCUS's sums, and a restatement end to end.
+func TestReportsOnSimulatorData(t *testing.T) {
+	t.Parallel()
+	l := backfilled(t)
+	m := l.sim.Model
+	now := m.Now()
+	for mon := hyperstacksim.MonthStart(m.Start()); mon.Before(now); mon = mon.AddDate(0, 1, 0) {
+		w := hyperstacksim.Window{Start: mon, End: mon.AddDate(0, 1, 0)}
+		if w.End.After(now) {
+			w.End = now
+		}
+		want := modelTotal(l.sim, w)
+		for name, sql := range map[string]string{
+			"resource_month_cost_v1": `SELECT sum(incurred_bill) FROM reports.resource_month_cost_v1 WHERE billing_month = $1`,
+			"month_to_date_v1":       `SELECT incurred_to_date FROM reports.month_to_date_v1 WHERE billing_month = $1`,
+			"focus_v1":               `SELECT sum("BilledCost") FROM reports.focus_v1 WHERE "BillingPeriodStart" = $1`,
+			"top_resources_v1":       `SELECT sum(incurred_bill) FROM reports.top_resources_v1 WHERE billing_month = $1`,
+		} {
+			if got := scalar(t, l.conn, sql, mon); !got.Equal(want) {
+				t.Errorf("%s %s: %s, model %s", name, mon.Format("2006-01"), got, want)
+			}
+		}
+	}
+	var off int
+	l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.reconciliation_v1 WHERE difference <> 0`).Scan(&off)
+	if off != 0 {
+		t.Errorf("%d reconciliation rows differ on simulator data", off)
+	}
+
+	// Restate two hours of a VM's current month at 25%: after the next run
+	// the restatements report lists exactly that correction.
+	var vm hyperstacksim.Resource
+	for _, r := range m.Resources(hyperstacksim.FamilyVM) {
+		if r.Alive(now) {
+			vm = r
+			break
+		}
+	}
+	month := hyperstacksim.Window{Start: hyperstacksim.MonthStart(now), End: now}
+	before, _ := m.CostIn(vm.Family, vm.ID, month)
+	from := now.Truncate(24 * time.Hour).Add(-30 * time.Hour)
+	if err := m.Restate(vm.Family, vm.ID, from, from.Add(2*time.Hour), 25); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := m.CostIn(vm.Family, vm.ID, month)
+	if res, err := l.crawler.Run(t.Context(), store.TriggerSchedule, ingest.Mode{}); err != nil || res.Status != store.RunSucceeded {
+		t.Fatalf("run after the restatement: %v %s", err, res.Status)
+	}
+	delta := scalar(t, l.conn, `SELECT sum(delta) FROM reports.restatements_v1
+		WHERE table_name = 'billing.resource_month_costs' AND measure = 'incurred_bill' AND resource_id = $1`, fmt.Sprint(vm.ID))
+	if want := decimal.MustParse((after.Incurred - before.Incurred).String()); !delta.Equal(want) {
+		t.Errorf("restatements_v1 shows a correction of %s, the model %s", delta, want)
+	}
+	l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.reconciliation_v1 WHERE difference <> 0`).Scan(&off)
+	if off != 0 {
+		t.Errorf("after the restatement %d reconciliation rows differ", off)
+	}
+	var corrections int
+	l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.focus_v1 WHERE "ChargeClass" = 'Correction' AND "ResourceId" = $1`, fmt.Sprint(vm.ID)).Scan(&corrections)
+	if corrections == 0 {
+		t.Error("focus_v1 does not mark the restated charges as corrections")
+	}
+}
+
+// TestFocusColumns checks every mandatory FOCUS 1.2 column: present, of
+// the spec's type, and never NULL where the spec forbids it.
+func TestFocusColumns(t *testing.T) {
+	t.Parallel()
+	l := backfilled(t)
+	types := map[string]string{}
+	rows, _ := l.conn.Query(t.Context(), `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'reports' AND table_name = 'focus_v1'`)
+	for rows.Next() {
+		var n, ty string
+		rows.Scan(&n, &ty)
+		types[n] = ty
+	}
+	decimalCol, dateCol, stringCol := "numeric", "timestamp with time zone", "text"
+	mandatory := map[string]struct {
+		typ      string
+		nullable string // "" never NULL; otherwise a condition under which NULL is allowed
+	}{
+		"BilledCost": {decimalCol, ""}, "ContractedCost": {decimalCol, ""}, "EffectiveCost": {decimalCol, ""}, "ListCost": {decimalCol, ""},
+		"PricingQuantity": {decimalCol, `"ChargeCategory" NOT IN ('Usage', 'Purchase')`}, "PricingUnit": {stringCol, `"PricingQuantity" IS NULL`},
+		"BillingAccountId": {stringCol, ""}, "BillingAccountName": {stringCol, "true"}, "BillingCurrency": {stringCol, ""},
+		"BillingPeriodStart": {dateCol, ""}, "BillingPeriodEnd": {dateCol, ""}, "ChargeCategory": {stringCol, ""},
+		"ChargeClass": {stringCol, "true"}, "ChargeDescription": {stringCol, ""}, "ChargePeriodStart": {dateCol, ""},
+		"ChargePeriodEnd": {dateCol, ""}, "InvoiceIssuerName": {stringCol, ""}, "ProviderName": {stringCol, ""},
+		"PublisherName": {stringCol, ""}, "ServiceCategory": {stringCol, ""}, "ServiceName": {stringCol, ""},
+	}
+	for col, rule := range mandatory {
+		if types[col] != rule.typ {
+			t.Errorf("%s: type %q, want %q", col, types[col], rule.typ)
+			continue
+		}
+		cond := fmt.Sprintf(`%s IS NULL`, pgx.Identifier{col}.Sanitize())
+		if rule.nullable != "" {
+			cond += " AND NOT (" + rule.nullable + ")"
+		}
+		var n int
+		l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.focus_v1 WHERE `+cond).Scan(&n)
+		if n > 0 {
+			t.Errorf("%s is NULL in %d rows where FOCUS forbids it", col, n)
+		}
+	}
+	for _, col := range []string{"ResourceId", "ResourceName", "ResourceType", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice", "SkuId"} {
+		if types[col] == "" {
+			t.Errorf("conditional column %s is missing", col)
+		}
+	}
+	for col := range types {
+		if _, ok := mandatory[col]; !ok && !strings.HasPrefix(col, "x_") && types[col] != "" &&
+			!strings.Contains("ResourceId ResourceName ResourceType ConsumedQuantity ConsumedUnit ListUnitPrice ContractedUnitPrice SkuId", col) {
+			t.Errorf("column %s is neither FOCUS nor x_-prefixed", col)
+		}
+	}
+	var bad int
+	l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.focus_v1 WHERE "ChargeCategory" NOT IN ('Usage', 'Purchase', 'Tax', 'Credit', 'Adjustment')
+		OR "ServiceCategory" NOT IN ('AI and Machine Learning', 'Compute', 'Storage') OR "ChargePeriodEnd" <= "ChargePeriodStart"
+		OR "ChargePeriodStart" < "BillingPeriodStart" OR "ChargePeriodEnd" > "BillingPeriodEnd" OR "BilledCost" <> "EffectiveCost"`).Scan(&bad)
+	if bad != 0 {
+		t.Errorf("%d rows break FOCUS value rules", bad)
+	}
+	total := scalar(t, l.conn, `SELECT sum("BilledCost") FROM reports.focus_v1`)
+	if want := scalar(t, l.conn, `SELECT sum(incurred_bill) FROM billing.resource_month_costs`); !total.Equal(want) || total.Sign() <= 0 {
+		t.Errorf("FOCUS BilledCost adds up to %s, the warehouse to %s", total, want)
+	}
+}
+
+// TestReaderRole logs in as a member of billing_reader: every report can
+// be read, nothing else can be read or changed.
+func TestReaderRole(t *testing.T) {
+	t.Parallel()
+	l := backfilled(t)
+	user := fmt.Sprintf("bw_reader_%d", time.Now().UnixNano())
+	admin := dbtest.Conn(t, dbtest.AdminURL())
+	exec(t, admin, fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD 'reader-pw' IN ROLE billing_reader`, user))
+	t.Cleanup(func() { admin.Exec(t.Context(), "DROP ROLE IF EXISTS "+user) })
+
+	cfg, err := pgx.ParseConfig(l.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.User, cfg.Password = user, "reader-pw"
+	reader, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("log in as %s: %v", user, err)
+	}
+	defer reader.Close(t.Context())
+
+	var views []string
+	rows, _ := l.conn.Query(t.Context(), `SELECT table_name FROM information_schema.views WHERE table_schema = 'reports' ORDER BY 1`)
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		views = append(views, v)
+	}
+	if len(views) < 13 {
+		t.Fatalf("only %d report views", len(views))
+	}
+	for _, v := range views {
+		var n int
+		if err := reader.QueryRow(t.Context(), "SELECT count(*) FROM reports."+pgx.Identifier{v}.Sanitize()).Scan(&n); err != nil {
+			t.Errorf("the reader cannot read reports.%s: %v", v, err)
+		}
+	}
+	for _, sql := range []string{
+		`SELECT * FROM ingest.raw_payloads LIMIT 1`, `SELECT * FROM ingest.runs LIMIT 1`, `SELECT * FROM billing.resources LIMIT 1`,
+		`INSERT INTO billing.resources (provider, family, resource_id) VALUES ('x', 'y', 'z')`,
+		`UPDATE billing.resource_month_costs SET incurred_bill = 0`, `DELETE FROM billing.cost_datapoints`,
+		`TRUNCATE billing.cost_datapoints`, `DELETE FROM reports.resource_month_cost_v1`, `TRUNCATE ingest.runs`,
+		`CREATE TABLE public.sneaky (id int)`, `CREATE TABLE reports.sneaky (id int)`, `CREATE TABLE billing.sneaky (id int)`,
+		`CREATE VIEW reports.sneaky AS SELECT 1`,
+	} {
+		if _, err := reader.Exec(t.Context(), sql); err == nil || !strings.Contains(err.Error(), "permission denied") && !strings.Contains(err.Error(), "cannot") {
+			t.Errorf("the reader was allowed (or refused for another reason): %s: %v", sql, err)
+		}
+	}
+}
