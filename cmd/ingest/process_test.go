@@ -297,11 +297,27 @@ func TestSecretsStayHidden(t *testing.T) {
 	help.wait(t)
 	wrong := start(t, ingestEnv(db, a.url, "wrong-"+key), "run")
 	wrong.wait(t)
-
-	for name, text := range map[string]string{
+	outputs := map[string]string{
 		"stdout": p.stdout.String(), "logs": p.stderr.String(), "help": help.stderr.String(),
 		"401 run": wrong.stdout.String() + wrong.stderr.String(),
-	} {
+	}
+	for _, args := range [][]string{{"status"}, {"reprocess"}, {"report", "list"}, {"report", "show", "ingest_health_v1"}} {
+		other := start(t, env, args...)
+		other.wait(t)
+		outputs[strings.Join(args, " ")] = other.stdout.String() + other.stderr.String()
+	}
+	serve := start(t, append(env, "INGEST_SCHEDULE=@yearly", "INGEST_LISTEN=127.0.0.1:0", "INGEST_RUN_AT_START=true"), "serve")
+	conn0 := dbtest.Conn(t, db)
+	waitFor(t, "serve's run", 30*time.Second, func() bool {
+		var n int
+		conn0.QueryRow(t.Context(), "SELECT count(*) FROM ingest.runs WHERE trigger = 'schedule' AND status <> 'running'").Scan(&n)
+		return n > 0
+	})
+	serve.cmd.Process.Signal(syscall.SIGTERM)
+	serve.wait(t)
+	outputs["serve"] = serve.stdout.String() + serve.stderr.String()
+
+	for name, text := range outputs {
 		if strings.Contains(text, key) {
 			t.Errorf("the key appears in %s", name)
 		}
