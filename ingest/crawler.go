@@ -48,6 +48,10 @@ type Mode struct {
 	// first Lookback of a month.
 	Backfill     bool
 	Since, Until time.Time
+	// Refetch makes a backfill fetch months an earlier backfill finished
+	// (to pick up corrections older than the lookback). Unchanged resources
+	// are still skipped by their list fingerprints.
+	Refetch bool
 	// Drain, when closed, stops the run from starting new units; those in
 	// flight finish, and the run ends cancelled. (Cancelling the context
 	// instead stops everything at once.)
@@ -130,6 +134,7 @@ type run struct {
 	usageMu sync.Mutex
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
+	lost                                                 atomic.Bool // the lock's connection died
 	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
 	began                                                time.Time
 	drain                                                <-chan struct{}
@@ -175,20 +180,20 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 
 	status := store.RunSucceeded
 	switch {
+	case r.lost.Load():
+		status = store.RunFailed
 	case ctx.Err() != nil || r.draining():
 		status = store.RunCancelled
 	case fatal != nil:
 		status = store.RunFailed
-		r.note(fatal.Error())
+		r.cause(fatal.Error())
 	case r.errs.Load() > 0 && r.committed.Load() == 0:
 		status = store.RunFailed // nothing at all worked
 	case r.errs.Load() > 0:
 		status = store.RunPartial
 	}
 	res := Result{RunID: id, Status: status, Counters: r.counters(), Skipped: r.skipped.Load(), Summary: strings.Join(r.summary, "; ")}
-	finishCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer done()
-	if err := c.store.FinishRun(finishCtx, id, status, res.Counters, res.Summary); err != nil {
+	if err := c.finish(ctx, id, status, res); err != nil {
 		return res, fmt.Errorf("record the end of run %d: %w", id, err)
 	}
 	c.cfg.Metrics.RunFinished(string(status), time.Since(r.began), time.Now())
@@ -203,6 +208,27 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// finish records how a run ended, retrying for a while: a database outage
+// should not leave the run looking as if it were still going.
+func (c *Crawler) finish(ctx context.Context, id int64, status store.RunStatus, res Result) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	wait := 250 * time.Millisecond
+	for {
+		err := c.store.FinishRun(ctx, id, status, res.Counters, res.Summary)
+		if err == nil || errors.Is(err, store.ErrRunNotRunning) {
+			return err
+		}
+		c.cfg.Logger.WarnContext(ctx, "could not record the end of the run yet; retrying", "run_id", id, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // months lists the billing months a run fetches, oldest first.
@@ -246,6 +272,8 @@ func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done cha
 		case <-t.C:
 			if err := r.lock.Alive(ctx); err != nil && ctx.Err() == nil {
 				r.logger.ErrorContext(ctx, "lost the run lock's connection; stopping", "err", err)
+				r.lost.Store(true)
+				r.cause("lost the database connection that holds the run lock: " + err.Error())
 				cancel()
 				return
 			}
@@ -284,6 +312,16 @@ func (r *run) note(msg string) {
 	}
 }
 
+// cause puts what ended the run first in its error summary.
+func (r *run) cause(msg string) {
+	r.summaryMu.Lock()
+	defer r.summaryMu.Unlock()
+	r.summary = append([]string{msg}, r.summary...)
+	if len(r.summary) > 5 {
+		r.summary = r.summary[:5]
+	}
+}
+
 // fail records a failed unit: counted, logged, kept in the ledger.
 func (r *run) fail(ctx context.Context, ep *Endpoint, resourceID string, err error) {
 	if ctx.Err() != nil {
@@ -309,7 +347,7 @@ func (r *run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		return err
 	}
 	done := map[time.Time]bool{}
-	if mode.Backfill {
+	if mode.Backfill && !mode.Refetch {
 		if done, err = r.c.store.BackfillDone(ctx, Provider); err != nil {
 			return err
 		}

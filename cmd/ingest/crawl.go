@@ -107,9 +107,11 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 	fs := flag.NewFlagSet("ingest "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var since, until *string
+	var refetch *bool
 	if name == "backfill" {
 		since = fs.String("since", "", "first billing month, YYYY-MM or YYYY-MM-DD (required)")
 		until = fs.String("until", "", "last billing month (default: the current one)")
+		refetch = fs.Bool("refetch", false, "also fetch months an earlier backfill finished (late corrections older than the lookback)")
 	}
 	cfg, err := parseFlags(fs, args, crawlSettings)
 	if err != nil {
@@ -121,7 +123,7 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 		if *since == "" {
 			return fmt.Errorf("%w: backfill needs --since YYYY-MM", errUsage)
 		}
-		mode.Backfill = true
+		mode.Backfill, mode.Refetch = true, *refetch
 		if mode.Since, err = parseMonth(*since); err != nil {
 			return fmt.Errorf("%w: --since: %v", errUsage, err)
 		}

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -188,77 +185,11 @@ func TestServeMetricsDuringARun(t *testing.T) {
 	}
 }
 
-// proxy is a TCP proxy to PostgreSQL that a test can cut and restore, to
-// stand for a database outage.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
-}
-
 func TestReadyzFollowsTheDatabase(t *testing.T) {
 	t.Parallel()
 	const key = "ready-key"
 	a := newAPI(t, key, hyperstacksim.Config{})
-	db := dbtest.New(t)
-	cfg, err := pgx.ParseConfig(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := newProxy(t, fmt.Sprintf("%s:%d", cfg.Host, cfg.Port))
-	viaProxy := dbtest.WithDatabase(fmt.Sprintf("postgres://%s@%s/x?sslmode=disable", cfg.User, px.ln.Addr()), cfg.Database)
+	px, viaProxy := dbtest.NewProxy(t, dbtest.New(t))
 	env := append(ingestEnv(viaProxy, a.url, key), "INGEST_SCHEDULE=@yearly", "INGEST_LISTEN=127.0.0.1:0")
 	p := start(t, env, "serve")
 	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); p.wait(t) }()
@@ -267,11 +198,11 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	if code := ready(); code != 200 {
 		t.Fatalf("/readyz with the database up: %d", code)
 	}
-	px.cut()
+	px.Cut()
 	waitFor(t, "/readyz to fail with the database down", 20*time.Second, func() bool { return ready() == http.StatusServiceUnavailable })
 	if code, _ := get("http://" + addr + "/healthz"); code != 200 {
 		t.Errorf("/healthz failed while only the database is down: %d", code)
 	}
-	px.restore()
+	px.Restore()
 	waitFor(t, "/readyz to recover", 20*time.Second, func() bool { return ready() == 200 })
 }
