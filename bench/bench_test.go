@@ -254,28 +254,46 @@ func BenchmarkMemoryByMonths(b *testing.B) {
 	save(b, "memory_by_months", results)
 }
 
-// BenchmarkWriteThroughput backfills with no latency and no limit, so the
-// run is bound by decoding and writing, and then loads the same rows with
-// raw COPY into identical tables, in the same benchmark run.
+// BenchmarkWriteThroughput backfills with no latency and no limit, rebuilds
+// the warehouse from the stored responses (decode, normalize and upsert,
+// no network), and loads the same rows with raw COPY into identical tables,
+// all in the same benchmark run.
 func BenchmarkWriteThroughput(b *testing.B) {
 	var result struct {
-		Rows          int64   `json:"rows"`
-		EndToEndRowsS float64 `json:"end_to_end_rows_per_second"`
-		CopyRowsS     float64 `json:"raw_copy_rows_per_second"`
-		Ratio         float64 `json:"end_to_end_vs_copy"`
+		Rows            int64   `json:"rows"`
+		BackfillRowsS   float64 `json:"backfill_rows_per_second"`
+		ReprocessRowsS  float64 `json:"reprocess_rows_per_second"`
+		CopyRowsS       float64 `json:"raw_copy_rows_per_second"`
+		BackfillVsCopy  float64 `json:"backfill_vs_copy"`
+		ReprocessVsCopy float64 `json:"reprocess_vs_copy"`
 	}
 	for b.Loop() {
 		s := startSim(b, quarterLarge*4, "2026-09-01T00:00:00Z", 0, -1)
 		db := dbtest.New(b)
 		m := ingest(b, s, db, 10_000_000, "backfill", "--since", "2026-09")
+		// decode + normalize + upsert alone: rebuild the emptied warehouse
+		// from the stored responses.
+		conn, err := pgx.Connect(b.Context(), db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range store.WarehouseTables {
+			conn.Exec(b.Context(), "TRUNCATE "+t.Name)
+		}
+		conn.Exec(b.Context(), "TRUNCATE billing.restatements")
+		conn.Close(b.Context())
+		re := ingest(b, s, db, 10_000_000, "reprocess")
 		copyTime, rows := rawCopy(b, db)
 		result.Rows = rows
-		result.EndToEndRowsS = float64(m.Rows) / m.Wall.Seconds()
+		result.BackfillRowsS = float64(m.Rows) / m.Wall.Seconds()
+		result.ReprocessRowsS = float64(re.Rows) / re.Wall.Seconds()
 		result.CopyRowsS = float64(rows) / copyTime.Seconds()
-		result.Ratio = result.EndToEndRowsS / result.CopyRowsS
-		b.ReportMetric(result.EndToEndRowsS, "e2e_rows/s")
+		result.BackfillVsCopy = result.BackfillRowsS / result.CopyRowsS
+		result.ReprocessVsCopy = result.ReprocessRowsS / result.CopyRowsS
+		b.ReportMetric(result.BackfillRowsS, "backfill_rows/s")
+		b.ReportMetric(result.ReprocessRowsS, "reprocess_rows/s")
 		b.ReportMetric(result.CopyRowsS, "copy_rows/s")
-		b.ReportMetric(result.Ratio, "e2e/copy")
+		b.ReportMetric(result.ReprocessVsCopy, "reprocess/copy")
 	}
 	save(b, "write_throughput", result)
 }

@@ -135,6 +135,8 @@ type run struct {
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool // the lock's connection died
+	pendingMu                                            sync.Mutex
+	pending                                              []unitRows // fetched units not yet written
 	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
 	began                                                time.Time
 	drain                                                <-chan struct{}
@@ -429,6 +431,7 @@ func (r *run) month(ctx context.Context, m time.Time) {
 		}
 	}
 	units.Wait()
+	r.flush(ctx, r.takePending(0))
 }
 
 // missedByList returns the VMs and volumes the usage endpoint knows to have
@@ -536,6 +539,45 @@ func (r *run) commit(ctx context.Context, writes []write, raws [][]any, state []
 	if err != nil {
 		return err
 	}
+	r.count(tables)
+	if len(writes) > 0 {
+		r.committed.Add(1)
+	}
+	return nil
+}
+
+// writeGrouped writes the rows of many units with one COPY and one merge
+// per table, in the order the tables first appear, each unit's scope
+// applied to its own window.
+func writeGrouped(ctx context.Context, b *store.Batch, writes []write) error {
+	type tableRows struct {
+		rows   [][]any
+		scopes []*store.Scope
+	}
+	var order []*store.Table
+	byTable := map[*store.Table]*tableRows{}
+	for _, w := range writes {
+		tr := byTable[w.table]
+		if tr == nil {
+			tr = &tableRows{}
+			byTable[w.table] = tr
+			order = append(order, w.table)
+		}
+		tr.rows = append(tr.rows, w.rows...)
+		if w.scope != nil {
+			tr.scopes = append(tr.scopes, w.scope)
+		}
+	}
+	for _, t := range order {
+		if err := b.WriteMany(ctx, t, byTable[t].rows, byTable[t].scopes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// count adds a batch's warehouse writes to the run's counters and metrics.
+func (r *run) count(tables map[string]store.WriteResult) {
 	for name, res := range tables {
 		if strings.HasPrefix(name, "ingest.") {
 			continue // bookkeeping, not warehouse rows
@@ -547,10 +589,6 @@ func (r *run) commit(ctx context.Context, writes []write, raws [][]any, state []
 		r.c.cfg.Metrics.RowsWritten(name, "updated", res.Updated)
 		r.c.cfg.Metrics.RowsWritten(name, "deleted", res.Deleted)
 	}
-	if len(writes) > 0 {
-		r.committed.Add(1)
-	}
-	return nil
 }
 
 // saveRaw keeps the bodies of a failed unit, for whoever investigates.
@@ -706,8 +744,94 @@ func (r *run) unit(ctx context.Context, family string, e listEntry, w store.Wind
 		}
 		writes = append(writes, d.writes...)
 	}
-	state := []any{Provider, key, e.fingerprint, r.now, r.now, r.id}
-	if err := r.commit(ctx, writes, raws, state); err != nil {
-		r.fail(ctx, unitEndpoints(family)[0], e.id, err)
+	r.addPending(ctx, unitRows{ep: unitEndpoints(family)[0], id: e.id, writes: writes, raws: raws,
+		state: []any{Provider, key, e.fingerprint, r.now, r.now, r.id}})
+}
+
+// unitRows is one fetched unit waiting to be written.
+type unitRows struct {
+	ep     *Endpoint
+	id     string
+	writes []write
+	raws   [][]any
+	state  []any
+}
+
+func (u unitRows) size() int {
+	n := len(u.raws)
+	for _, w := range u.writes {
+		n += len(w.rows)
 	}
+	return n
+}
+
+// Units are written in batches: one transaction per batch, one COPY and one
+// merge per table, which is what makes a large backfill fast. A unit is
+// still all or nothing: its rows, raw payloads and fetch state share the
+// batch's transaction.
+const (
+	batchUnits = 64
+	batchRows  = 20000
+)
+
+// addPending queues a unit; the worker that fills the buffer writes it.
+func (r *run) addPending(ctx context.Context, u unitRows) {
+	r.pendingMu.Lock()
+	r.pending = append(r.pending, u)
+	full := len(r.pending) >= batchUnits
+	if !full {
+		rows := 0
+		for _, p := range r.pending {
+			rows += p.size()
+		}
+		full = rows >= batchRows
+	}
+	r.pendingMu.Unlock()
+	if full {
+		r.flush(ctx, r.takePending(batchUnits))
+	}
+}
+
+// takePending empties the buffer if it holds at least min units.
+func (r *run) takePending(min int) []unitRows {
+	r.pendingMu.Lock()
+	defer r.pendingMu.Unlock()
+	if len(r.pending) == 0 || len(r.pending) < min {
+		return nil
+	}
+	units := r.pending
+	r.pending = nil
+	return units
+}
+
+// flush writes a batch of units in one transaction; if it fails, every
+// unit of it is recorded as failed and fetched again by the next run.
+func (r *run) flush(ctx context.Context, units []unitRows) {
+	if len(units) == 0 {
+		return
+	}
+	var writes []write
+	var raws, states [][]any
+	for _, u := range units {
+		writes = append(writes, u.writes...)
+		raws = append(raws, u.raws...)
+		states = append(states, u.state)
+	}
+	tables, err := r.c.store.WriteBatchTables(ctx, r.id, func(ctx context.Context, b *store.Batch) error {
+		if err := writeGrouped(ctx, b, writes); err != nil {
+			return err
+		}
+		if err := b.Write(ctx, store.RawPayloads, raws, nil); err != nil {
+			return err
+		}
+		return b.Write(ctx, store.FetchState, states, nil)
+	})
+	if err != nil {
+		for _, u := range units {
+			r.fail(ctx, u.ep, u.id, err)
+		}
+		return
+	}
+	r.count(tables)
+	r.committed.Add(int64(len(units)))
 }

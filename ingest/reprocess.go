@@ -32,35 +32,54 @@ func Reprocess(ctx context.Context, s *store.Store, logger *slog.Logger) (Result
 	}
 	var c store.RunCounters
 	var summary []string
-	err = s.EachRawPayload(ctx, Provider, func(p store.RawPayload) error {
-		d, perr := replay(p)
-		if perr == nil {
-			var res store.WriteResult
-			res, perr = s.WriteBatch(ctx, id, func(ctx context.Context, b *store.Batch) error {
-				for _, w := range d.writes {
-					if err := b.Write(ctx, w.table, w.rows, w.scope); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			c.RowsInserted += res.Inserted
-			c.RowsUpdated += res.Updated
-			c.RowsDeleted += res.Deleted
+	fail := func(endpoint, params string, err error) error {
+		c.Errors++
+		if len(summary) < 5 {
+			summary = append(summary, fmt.Sprintf("%s %s: %v", endpoint, params, err))
 		}
-		if perr != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			c.Errors++
-			if len(summary) < 5 {
-				summary = append(summary, fmt.Sprintf("%s %s: %v", p.Endpoint, p.Params, perr))
-			}
-			logger.WarnContext(ctx, "payload not reprocessed", "endpoint", p.Endpoint, "params", p.Params, "err", perr)
-			return s.RecordRunError(ctx, id, store.RunError{Endpoint: p.Endpoint, Message: perr.Error()})
+		logger.WarnContext(ctx, "payload not reprocessed", "endpoint", endpoint, "params", params, "err", err)
+		return s.RecordRunError(ctx, id, store.RunError{Endpoint: endpoint, Message: err.Error()})
+	}
+	// Payloads are replayed in batches, oldest first: one transaction per
+	// batch, one COPY and merge per table.
+	var pending []write
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		tables, err := s.WriteBatchTables(ctx, id, func(ctx context.Context, b *store.Batch) error {
+			return writeGrouped(ctx, b, pending)
+		})
+		pending = nil
+		if err != nil {
+			return err
+		}
+		for _, r := range tables {
+			c.RowsInserted += r.Inserted
+			c.RowsUpdated += r.Updated
+			c.RowsDeleted += r.Deleted
+		}
+		return nil
+	}
+	rows := 0
+	err = s.EachRawPayload(ctx, Provider, func(p store.RawPayload) error {
+		d, err := replay(p)
+		if err != nil {
+			return fail(p.Endpoint, p.Params, err)
+		}
+		pending = append(pending, d.writes...)
+		for _, w := range d.writes {
+			rows += len(w.rows)
+		}
+		if rows >= 20000 {
+			rows = 0
+			return flush()
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	status := store.RunSucceeded
 	switch {
 	case ctx.Err() != nil:

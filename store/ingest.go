@@ -142,13 +142,16 @@ type RawPayload struct {
 
 // EachRawPayload calls fn for the newest successful body of every endpoint
 // and query, oldest fetch first, so replaying them in order ends with what
-// the API said last.
+// the API said last. Queries that differ only in end_date (the current
+// month, fetched by successive runs) count as one: the newest covers the
+// older.
 func (s *Store) EachRawPayload(ctx context.Context, provider string, fn func(RawPayload) error) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT endpoint, params, window_start, window_end, fetched_at, body_gzip FROM (
-		    SELECT DISTINCT ON (endpoint, params) id, endpoint, params, window_start, window_end, fetched_at, body_gzip
+		    SELECT DISTINCT ON (endpoint, regexp_replace(params, 'end_date=[^&]*', ''))
+		           id, endpoint, params, window_start, window_end, fetched_at, body_gzip
 		    FROM ingest.raw_payloads WHERE provider = $1 AND status_code = 200
-		    ORDER BY endpoint, params, fetched_at DESC, id DESC
+		    ORDER BY endpoint, regexp_replace(params, 'end_date=[^&]*', ''), fetched_at DESC, id DESC
 		) latest ORDER BY fetched_at, id`, provider)
 	if err != nil {
 		return fmt.Errorf("read raw payloads: %w", err)

@@ -256,6 +256,17 @@ func (b *Batch) Totals() WriteResult {
 // Duplicate keys in rows are fine: the last one wins. With a scope, rows of
 // the scope's window that rows do not contain are deleted.
 func (b *Batch) Write(ctx context.Context, t *Table, rows [][]any, scope *Scope) error {
+	var scopes []*Scope
+	if scope != nil {
+		scopes = []*Scope{scope}
+	}
+	return b.WriteMany(ctx, t, rows, scopes)
+}
+
+// WriteMany is Write for the rows of many units at once: one COPY and one
+// merge for all rows, then, for each scope, the deletion of the rows of
+// its window that the batch lacks (sent as one pipeline).
+func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) error {
 	rows = t.dedupe(rows)
 	if _, err := b.tx.Exec(ctx, t.stage); err != nil {
 		return fmt.Errorf("stage %s: %w", t.Name, err)
@@ -270,15 +281,12 @@ func (b *Batch) Write(ctx context.Context, t *Table, rows [][]any, scope *Scope)
 		return fmt.Errorf("merge into %s: %w", t.Name, err)
 	}
 	r.Unchanged = staged - r.Inserted - r.Updated
-	if scope != nil {
-		cond, args, err := t.scopeCondition(scope)
+	if len(scopes) > 0 {
+		deleted, restated, err := b.deleteStale(ctx, t, scopes)
 		if err != nil {
 			return err
 		}
-		var restated int64
-		if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, cond), append([]any{b.runID}, args...)...).Scan(&r.Deleted, &restated); err != nil {
-			return fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
-		}
+		r.Deleted += deleted
 		r.Restated += restated
 	}
 	// The stage is emptied at commit; empty it now too, for a second write
@@ -291,6 +299,99 @@ func (b *Batch) Write(ctx context.Context, t *Table, rows [][]any, scope *Scope)
 	}
 	b.Result[t.Name].add(r)
 	return nil
+}
+
+// deleteStale deletes, for every scope, the rows of its window that the
+// stage lacks. Scopes of one shape (the same columns, as one decoder makes
+// them) go into a temporary table and are applied by one statement, so a
+// batch of many units costs one anti-join, not one per unit.
+func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
+	shape := scopes[0].shape()
+	same := true
+	for _, s := range scopes[1:] {
+		same = same && s.shape() == shape
+	}
+	if !same || len(scopes) == 1 {
+		for _, scope := range scopes {
+			cond, args, err := t.scopeCondition(scope)
+			if err != nil {
+				return 0, 0, err
+			}
+			var d, r int64
+			if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, cond), append([]any{b.runID}, args...)...).Scan(&d, &r); err != nil {
+				return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
+			}
+			deleted, restated = deleted+d, restated+r
+		}
+		return deleted, restated, nil
+	}
+
+	first := scopes[0]
+	cols := first.equalColumns()
+	for _, c := range append(slices.Clone(cols), first.RangeColumn) {
+		if c != "" && !slices.Contains(t.columns(), c) {
+			return 0, 0, fmt.Errorf("scope of %s: no column %q", t.Name, c)
+		}
+	}
+	name := pgx.Identifier{"scope_" + strings.ReplaceAll(t.Name, ".", "_")}
+	var selectCols, conds []string
+	for _, c := range cols {
+		q := pgx.Identifier{c}.Sanitize()
+		selectCols = append(selectCols, q)
+		conds = append(conds, "t."+q+" = sc."+q)
+	}
+	if first.RangeColumn != "" {
+		q := pgx.Identifier{first.RangeColumn}.Sanitize()
+		selectCols = append(selectCols, q+" AS range_from", q+" AS range_to")
+		conds = append(conds, "t."+q+" >= sc.range_from AND t."+q+" < sc.range_to")
+	}
+	if len(conds) == 0 {
+		return 0, 0, fmt.Errorf("scope of %s is empty: it would delete the whole table", t.Name)
+	}
+	create := fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
+		name.Sanitize(), strings.Join(selectCols, ", "), quote(t.Name))
+	if _, err := b.tx.Exec(ctx, create); err != nil {
+		return 0, 0, fmt.Errorf("stage scopes of %s: %w", t.Name, err)
+	}
+	copyCols := slices.Clone(cols)
+	if first.RangeColumn != "" {
+		copyCols = append(copyCols, "range_from", "range_to")
+	}
+	rows := make([][]any, len(scopes))
+	for i, s := range scopes {
+		for _, c := range cols {
+			rows[i] = append(rows[i], s.Equal[c])
+		}
+		if first.RangeColumn != "" {
+			rows[i] = append(rows[i], s.From, s.To)
+		}
+	}
+	if _, err := b.tx.CopyFrom(ctx, name, copyCols, pgx.CopyFromRows(rows)); err != nil {
+		return 0, 0, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
+	}
+	sql := strings.Replace(t.scopeDelete, "DELETE FROM "+quote(t.Name)+" t WHERE %s",
+		"DELETE FROM "+quote(t.Name)+" t USING "+name.Sanitize()+" sc WHERE "+strings.Join(conds, " AND "), 1)
+	if err := b.tx.QueryRow(ctx, sql, b.runID).Scan(&deleted, &restated); err != nil {
+		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
+	}
+	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name.Sanitize()); err != nil {
+		return 0, 0, fmt.Errorf("clear scopes of %s: %w", t.Name, err)
+	}
+	return deleted, restated, nil
+}
+
+func (s *Scope) equalColumns() []string {
+	cols := make([]string, 0, len(s.Equal))
+	for c := range s.Equal {
+		cols = append(cols, c)
+	}
+	slices.Sort(cols)
+	return cols
+}
+
+// shape identifies scopes that can share one statement.
+func (s *Scope) shape() string {
+	return strings.Join(s.equalColumns(), ",") + "|" + s.RangeColumn
 }
 
 // scopeCondition turns a scope into SQL over the table's own columns, with

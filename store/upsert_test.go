@@ -247,3 +247,38 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteManyScopes re-fetches the windows of three resources in one
+// write: each loses the rows its own window no longer has, and nothing else.
+func TestWriteManyScopes(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	one := func(h int) string { return "1" }
+	var all [][]any
+	for _, vm := range []string{"vm-a", "vm-b", "vm-c", "vm-d"} {
+		all = append(all, points(vm, 10, one)...)
+	}
+	write(t, s, 0, store.CostDatapoints, all, nil)
+
+	scope := func(vm string) *store.Scope {
+		return &store.Scope{Equal: map[string]any{"provider": "hyperstack", "family": "virtual-machine", "resource_id": vm},
+			RangeColumn: "bucket_start", From: day0, To: day0.Add(10 * time.Hour)}
+	}
+	// vm-a loses hours 8-9, vm-b hour 0, vm-c nothing; vm-d is not re-fetched.
+	refetch := append(append(points("vm-a", 8, one), points("vm-b", 10, one)[1:]...), points("vm-c", 10, one)...)
+	res, err := s.WriteBatch(t.Context(), 0, func(ctx context.Context, b *store.Batch) error {
+		return b.WriteMany(ctx, store.CostDatapoints, refetch, []*store.Scope{scope("vm-a"), scope("vm-b"), scope("vm-c")})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 3 || res.Unchanged != 27 {
+		t.Fatalf("write: %+v, want 3 deleted and 27 unchanged", res)
+	}
+	var counts string
+	s.Pool().QueryRow(t.Context(), `SELECT string_agg(resource_id || '=' || n, ',' ORDER BY resource_id) FROM
+		(SELECT resource_id, count(*) AS n FROM billing.cost_datapoints GROUP BY 1) x`).Scan(&counts)
+	if counts != "vm-a=8,vm-b=9,vm-c=10,vm-d=10" {
+		t.Errorf("rows per resource: %s", counts)
+	}
+}
