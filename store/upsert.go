@@ -175,16 +175,18 @@ SELECT (SELECT count(*) FROM %[1]s),
         WHERE m.old_value IS NOT NULL
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), strings.Join(oldMeasures, ", "))
 	}
-	// %%s is filled per call with the scope's conditions.
+	// %%s is filled per call with the scope's conditions. The row-value
+	// NOT IN (keys are never NULL) plans as a hashed subplan; NOT EXISTS
+	// planned a nested loop over the stage for every candidate row.
 	t.scopeDelete = fmt.Sprintf(`
 WITH gone AS (
-    DELETE FROM %s t WHERE %%s AND NOT EXISTS (SELECT 1 FROM %s s WHERE %s)
+    DELETE FROM %s t WHERE %%s AND (%s) NOT IN (SELECT %s FROM %s s)
     RETURNING t.*
 ), history AS (
     %s
 )
 SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`,
-		target, stage, on, goneHistory)
+		target, quoteAll(t.Key, "t."), quoteAll(t.Key, "s."), stage, goneHistory)
 	return t
 }
 
@@ -369,6 +371,7 @@ func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (del
 	if _, err := b.tx.CopyFrom(ctx, name, copyCols, pgx.CopyFromRows(rows)); err != nil {
 		return 0, 0, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
 	}
+
 	sql := strings.Replace(t.scopeDelete, "DELETE FROM "+quote(t.Name)+" t WHERE %s",
 		"DELETE FROM "+quote(t.Name)+" t USING "+name.Sanitize()+" sc WHERE "+strings.Join(conds, " AND "), 1)
 	if err := b.tx.QueryRow(ctx, sql, b.runID).Scan(&deleted, &restated); err != nil {
