@@ -136,7 +136,9 @@ type run struct {
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool // the lock's connection died
 	pendingMu                                            sync.Mutex
-	pending                                              []unitRows // fetched units not yet written
+	pending                                              []unitRows      // fetched units not yet written
+	batches                                              chan []unitRows // full batches, to the writer
+	writing                                              sync.WaitGroup  // batches handed to the writer and not yet written
 	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
 	began                                                time.Time
 	drain                                                <-chan struct{}
@@ -354,6 +356,17 @@ func (r *run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 			return err
 		}
 	}
+	r.batches = make(chan []unitRows, 2)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		r.writer(ctx)
+	}()
+	defer func() {
+		close(r.batches)
+		<-writerDone
+	}()
+
 	p := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
 	for _, ep := range Catalog {
 		if ep.Kind == KindUsage || ep.Kind == KindLastDay || ep.Kind == KindCredit || ep.Kind == KindThresholds {
@@ -431,7 +444,8 @@ func (r *run) month(ctx context.Context, m time.Time) {
 		}
 	}
 	units.Wait()
-	r.flush(ctx, r.takePending(0))
+	r.toWriter(ctx, r.takePending(0))
+	r.writing.Wait() // the month is written before the next starts
 }
 
 // missedByList returns the VMs and volumes the usage endpoint knows to have
@@ -774,7 +788,9 @@ const (
 	batchRows  = 20000
 )
 
-// addPending queues a unit; the worker that fills the buffer writes it.
+// addPending queues a unit; a full buffer goes to the writer, so workers
+// keep fetching while a batch is written. The writer's queue is short:
+// when writing falls behind, workers wait, and memory stays bounded.
 func (r *run) addPending(ctx context.Context, u unitRows) {
 	r.pendingMu.Lock()
 	r.pending = append(r.pending, u)
@@ -788,7 +804,24 @@ func (r *run) addPending(ctx context.Context, u unitRows) {
 	}
 	r.pendingMu.Unlock()
 	if full {
-		r.flush(ctx, r.takePending(batchUnits))
+		r.toWriter(ctx, r.takePending(batchUnits))
+	}
+}
+
+// toWriter hands a batch to the writer goroutine.
+func (r *run) toWriter(ctx context.Context, units []unitRows) {
+	if len(units) == 0 {
+		return
+	}
+	r.writing.Add(1)
+	r.batches <- units
+}
+
+// writer writes batches until the channel closes.
+func (r *run) writer(ctx context.Context) {
+	for units := range r.batches {
+		r.flush(ctx, units)
+		r.writing.Done()
 	}
 }
 
