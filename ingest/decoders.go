@@ -52,17 +52,25 @@ func resourceRow(family, id string, name, status, contractID, baseModel, lora, c
 	return []any{Provider, family, id, name, status, contractID, baseModel, lora, created, terminated, attrs}
 }
 
-// decodeList reads one page of a history list.
-func decodeList(f *fetched) (decoded, error) {
+// open parses a response and finds its payload, with a reader for it.
+func open(f *fetched) (any, *reader, error) {
 	root, err := parseBody(f.body)
 	if err != nil {
-		return decoded{}, err
+		return nil, nil, err
 	}
 	p, err := payload(root, f.ep.Keys...)
 	if err != nil {
+		return nil, nil, err
+	}
+	return p, &reader{}, nil
+}
+
+// decodeList reads one page of a history list.
+func decodeList(f *fetched) (decoded, error) {
+	p, r, err := open(f)
+	if err != nil {
 		return decoded{}, err
 	}
-	r := &reader{}
 	o := r.obj(p, "payload")
 	items := r.arr(o["billing_history"], "payload.billing_history")
 	var out decoded
@@ -168,15 +176,10 @@ func item(r *reader, p any) (jsonObj, string) {
 
 // decodeDetail reads GET /billing/billing/history/{family}/{id}.
 func decodeDetail(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	it, path := item(r, p)
 	if it == nil {
 		return decoded{}, r.err
@@ -257,15 +260,10 @@ func granularity(r *reader, o jsonObj, path string) int {
 
 // decodeGraph reads GET /billing/billing/history/{family}/{id}/graph.
 func decodeGraph(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	seconds := granularity(r, r.obj(p, "payload"), "payload")
 	it, path := item(r, p)
 	var rows [][]any
@@ -297,15 +295,10 @@ func decodeGraph(f *fetched) (decoded, error) {
 
 // decodeEvents reads a VM's or volume's billing events.
 func decodeEvents(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	var rows [][]any
 	for i, e := range r.arr(p, "payload") {
 		path := fmt.Sprintf("payload[%d]", i)
@@ -326,15 +319,10 @@ var subresources = []string{"gpu", "cpu", "ram", "disk", "ephemeral", "publicip"
 
 // decodeSubResources reads a VM's sub-resource costs, with or without graphs.
 func decodeSubResources(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	graph := f.ep.Kind == KindSubResourceGraph
 	seconds := 0
 	if graph {
@@ -376,15 +364,10 @@ var orgMeasures = []string{"incurred_bill", "non_discounted_bill", "vm_cost", "v
 
 // decodeOrg reads the organisation's history for a month, with or without its graph.
 func decodeOrg(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	graph := f.ep.Kind == KindOrgGraph
 	seconds := 0
 	if graph {
@@ -414,15 +397,10 @@ func decodeOrg(f *fetched) (decoded, error) {
 
 // decodeUsage reads the usage snapshot of running or deleted VMs and volumes.
 func decodeUsage(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	day := f.observed.UTC().Truncate(24 * time.Hour)
 	var snaps, resources [][]any
 	families := map[string]string{"vm": "virtual-machine", "volume": "volume"}
@@ -451,15 +429,10 @@ func decodeUsage(f *fetched) (decoded, error) {
 
 // decodeLastDay reads yesterday's cost.
 func decodeLastDay(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	o := r.obj(p, "payload")
 	day := f.observed.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	row := []any{Provider, day, r.num(o, "payload", "instances_cost", false), r.num(o, "payload", "volumes_cost", false),
@@ -469,15 +442,10 @@ func decodeLastDay(f *fetched) (decoded, error) {
 
 // decodeCredit reads the credit balance.
 func decodeCredit(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	o := r.obj(p, "payload")
 	row := []any{Provider, f.observed.UTC().Truncate(time.Hour), r.num(o, "payload", "credit", true),
 		r.num(o, "payload", "threshold", false), r.boolean(o, "payload", "can_create_instance")}
@@ -486,15 +454,10 @@ func decodeCredit(f *fetched) (decoded, error) {
 
 // decodeThresholds reads the notification thresholds.
 func decodeThresholds(f *fetched) (decoded, error) {
-	root, err := parseBody(f.body)
+	p, r, err := open(f)
 	if err != nil {
 		return decoded{}, err
 	}
-	p, err := payload(root, f.ep.Keys...)
-	if err != nil {
-		return decoded{}, err
-	}
-	r := &reader{}
 	day := f.observed.UTC().Truncate(24 * time.Hour)
 	var rows [][]any
 	for i, e := range r.arr(p, "payload") {
