@@ -166,9 +166,6 @@ func (c *Client) Counters() (requests, retries, rateLimited int64) {
 	return c.requests.Load(), c.retries.Load(), c.rateLimited.Load()
 }
 
-// PacerWait is the total time requests waited for the pacer.
-func (c *Client) PacerWait() time.Duration { return c.pacer.totalWait() }
-
 // Get fetches path (relative to the base URL) with query, retrying what is
 // worth retrying: 429, 5xx, timeouts, broken connections and bodies. A 404
 // or other 4xx is returned at once as an *APIError. family labels the

@@ -43,7 +43,6 @@ type pacer struct {
 	interval    time.Duration
 	next        time.Time
 	pausedUntil time.Time
-	waited      time.Duration // total time requests spent waiting for a slot
 }
 
 func newPacer(clock Clock, perMinute int) *pacer {
@@ -67,7 +66,6 @@ func (p *pacer) wait(ctx context.Context) (time.Duration, error) {
 	}
 	p.next = slot.Add(p.interval)
 	waited := slot.Sub(now)
-	p.waited += waited
 	p.mu.Unlock()
 	if !p.clock.SleepUntil(ctx, slot) {
 		return waited, ctx.Err()
@@ -83,10 +81,4 @@ func (p *pacer) pause(t time.Time) {
 	if t.After(p.pausedUntil) {
 		p.pausedUntil = t
 	}
-}
-
-func (p *pacer) totalWait() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.waited
 }

@@ -163,9 +163,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status RunStatus, c 
 	}
 	var summary *string
 	if errSummary != "" {
-		if len(errSummary) > maxErrorSummary {
-			errSummary = errSummary[:maxErrorSummary] + "…"
-		}
+		errSummary = truncate(errSummary, maxErrorSummary)
 		summary = &errSummary
 	}
 	tag, err := s.pool.Exec(ctx, finishRun, runID, string(status),

@@ -245,15 +245,6 @@ type Batch struct {
 	Result map[string]*WriteResult
 }
 
-// Totals adds up the batch's results over all tables.
-func (b *Batch) Totals() WriteResult {
-	var total WriteResult
-	for _, r := range b.Result {
-		total.add(*r)
-	}
-	return total
-}
-
 // Write stages rows (each in Key then Values order) and merges them into t.
 // Duplicate keys in rows are fine: the last one wins. With a scope, rows of
 // the scope's window that rows do not contain are deleted.
@@ -328,13 +319,12 @@ func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (del
 		return deleted, restated, nil
 	}
 
+	// The scopes share one shape: checking the first checks them all.
 	first := scopes[0]
-	cols := first.equalColumns()
-	for _, c := range append(slices.Clone(cols), first.RangeColumn) {
-		if c != "" && !slices.Contains(t.columns(), c) {
-			return 0, 0, fmt.Errorf("scope of %s: no column %q", t.Name, c)
-		}
+	if _, _, err := t.scopeCondition(first); err != nil {
+		return 0, 0, err
 	}
+	cols := first.equalColumns()
 	name := pgx.Identifier{"scope_" + strings.ReplaceAll(t.Name, ".", "_")}
 	var selectCols, conds []string
 	for _, c := range cols {
@@ -346,9 +336,6 @@ func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (del
 		q := pgx.Identifier{first.RangeColumn}.Sanitize()
 		selectCols = append(selectCols, q+" AS range_from", q+" AS range_to")
 		conds = append(conds, "t."+q+" >= sc.range_from AND t."+q+" < sc.range_to")
-	}
-	if len(conds) == 0 {
-		return 0, 0, fmt.Errorf("scope of %s is empty: it would delete the whole table", t.Name)
 	}
 	create := fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
 		name.Sanitize(), strings.Join(selectCols, ", "), quote(t.Name))

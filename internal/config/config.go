@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,7 +131,7 @@ func (s secretValue) Set(v string) error { *s.v = v; return nil }
 func Register(fs *flag.FlagSet, names ...string) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}}
 	for _, s := range Settings {
-		if !contains(names, s.flag) {
+		if !slices.Contains(names, s.flag) {
 			continue
 		}
 		v := new(string)
@@ -156,15 +157,6 @@ func Register(fs *flag.FlagSet, names ...string) *Flags {
 type Flags struct {
 	fs     *flag.FlagSet
 	values map[string]*string
-}
-
-func contains(names []string, n string) bool {
-	for _, x := range names {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // Load resolves the registered settings and validates them.
