@@ -183,6 +183,21 @@ func (r *reader) num(o jsonObj, path, key string, required bool) any {
 	return d
 }
 
+// integer reads a count (a JSON integer) and whether it was there.
+func (r *reader) integer(o jsonObj, path, key string, required bool) (int, bool) {
+	v, ok := r.field(o, path, key, required)
+	if !ok {
+		return 0, false
+	}
+	n, isNum := v.(json.Number)
+	i, err := n.Int64()
+	if !isNum || err != nil {
+		r.fail(path+"."+key, "want an integer, got %s", kind(v))
+		return 0, false
+	}
+	return int(i), true
+}
+
 // str reads a string, or nil.
 func (r *reader) str(o jsonObj, path, key string, required bool) any {
 	v, ok := r.field(o, path, key, required)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -74,15 +73,11 @@ func decodeList(f *fetched) (decoded, error) {
 	o := r.obj(p, "payload")
 	items := r.arr(o["billing_history"], "payload.billing_history")
 	var out decoded
-	if t := r.num(o, "payload", "total_count", false); t != nil {
-		out.total = intOf(t)
-	}
+	out.total, _ = r.integer(o, "payload", "total_count", false)
 	if pg, ok := o["pagination"].(jsonObj); ok {
-		if n := r.num(pg, "payload.pagination", "pages", false); n != nil {
-			out.pages = intOf(n)
-		}
-		if t := r.num(pg, "payload.pagination", "total_count", false); t != nil {
-			out.total = intOf(t) // the outer count may count the page only
+		out.pages, _ = r.integer(pg, "payload.pagination", "pages", false)
+		if t, ok := r.integer(pg, "payload.pagination", "total_count", false); ok {
+			out.total = t // the outer count may count the page only
 		}
 	}
 	family := f.ep.Family
@@ -130,13 +125,6 @@ func decodeList(f *fetched) (decoded, error) {
 		out.writes = append(out.writes, write{table: store.ResourceMonthCosts, rows: costs})
 	}
 	return out, nil
-}
-
-func intOf(v any) int {
-	d := v.(decimal.Decimal)
-	var n int
-	fmt.Sscan(d.String(), &n)
-	return n
 }
 
 // fingerprint hashes a list item canonically (Go sorts map keys).
@@ -247,12 +235,8 @@ func graphScope(equal map[string]any, seconds int, w store.Window) *store.Scope 
 }
 
 func granularity(r *reader, o jsonObj, path string) int {
-	g := r.num(o, path, "granularity", true)
-	if g == nil {
-		return 0
-	}
-	n := intOf(g)
-	if n <= 0 {
+	n, ok := r.integer(o, path, "granularity", true)
+	if ok && n <= 0 {
 		r.fail(path+".granularity", "want a positive number of seconds, got %d", n)
 	}
 	return n

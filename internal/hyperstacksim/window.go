@@ -11,9 +11,6 @@ type Window struct {
 	Start, End time.Time
 }
 
-// Hours is the window's length in hours.
-func (w Window) Hours() float64 { return w.End.Sub(w.Start).Hours() }
-
 // Granularity is the graph bucket size the API uses for a window: hourly
 // buckets up to three days, daily buckets beyond.
 func (w Window) Granularity() time.Duration {
