@@ -188,8 +188,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !sleep(r.Context(), latency.duration(d)) {
 		return
 	}
-	laterPage := r.URL.Query().Get("page") != "" && r.URL.Query().Get("page") != "1"
-	fault = faults.choose(d, laterPage && r.URL.Query().Has("page"))
+	page := r.URL.Query().Get("page")
+	fault = faults.choose(d, page != "" && page != "1")
 	if fault != faultNone && !isBodyFault(fault) {
 		s.stats.fault(fault)
 	}
