@@ -36,6 +36,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	target string // user@host:port/db, safe to print
+	growth growth // rows written since the planner measured each table
 }
 
 // Options tunes Open. The zero value is a sane default.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +30,8 @@ type Table struct {
 	// one, so attributes known to different endpoints accumulate.
 	Merge []string
 
-	stage, merge, scopeDelete string
+	stage, merge, scopeDelete, unstaged string
+	keep, mergeObjects                  []int // positions in a row
 }
 
 // columns is Key then Values: the order rows are given in.
@@ -81,6 +83,14 @@ func quoteAll(cols []string, prefix string) string {
 // concurrent writer that inserts the same key first makes it fail with a
 // unique violation, and WriteBatch retries, finding the row stored.
 func (t *Table) prepare() *Table {
+	for i, c := range t.columns() {
+		if slices.Contains(t.Keep, c) {
+			t.keep = append(t.keep, i)
+		}
+		if slices.Contains(t.Merge, c) {
+			t.mergeObjects = append(t.mergeObjects, i)
+		}
+	}
 	stage := pgx.Identifier{"stage_" + strings.ReplaceAll(t.Name, ".", "_")}.Sanitize()
 	target := quote(t.Name)
 	keys := quoteAll(t.Key, "")
@@ -175,18 +185,20 @@ SELECT (SELECT count(*) FROM %[1]s),
         WHERE m.old_value IS NOT NULL
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), strings.Join(oldMeasures, ", "))
 	}
-	// %%s is filled per call with the scope's conditions. The row-value
-	// NOT IN (keys are never NULL) plans as a hashed subplan; NOT EXISTS
-	// planned a nested loop over the stage for every candidate row.
+	// %%s is filled per call with a DELETE of the stale rows (see
+	// deleteOne and deleteMany).
 	t.scopeDelete = fmt.Sprintf(`
 WITH gone AS (
-    DELETE FROM %s t WHERE %%s AND (%s) NOT IN (SELECT %s FROM %s s)
+    %%s
     RETURNING t.*
 ), history AS (
     %s
 )
-SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`,
-		target, quoteAll(t.Key, "t."), quoteAll(t.Key, "s."), stage, goneHistory)
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`, goneHistory)
+	// The row-value NOT IN (keys are never NULL) plans as one hashed
+	// subplan of the stage; NOT EXISTS planned a nested loop over the stage
+	// for every candidate row.
+	t.unstaged = fmt.Sprintf("(%s) NOT IN (SELECT %s FROM %s s)", quoteAll(t.Key, "t."), quoteAll(t.Key, "s."), stage)
 	return t
 }
 
@@ -211,8 +223,11 @@ func (t *Table) keyOf(row []any) string {
 	return b.String()
 }
 
-// dedupe keeps the last row of each key and orders rows by key, so that
-// concurrent writers touch shared rows in the same order.
+// dedupe folds rows of the same key into one, as the merge folds a row into
+// the stored one (the later row wins, but Keep columns keep an earlier
+// value where the later row has none, and Merge objects accumulate), and
+// orders rows by key, so that concurrent writers touch shared rows in the
+// same order.
 func (t *Table) dedupe(rows [][]any) [][]any {
 	type keyed struct {
 		key string
@@ -223,7 +238,7 @@ func (t *Table) dedupe(rows [][]any) [][]any {
 	for _, r := range rows {
 		k := t.keyOf(r)
 		if i, dup := index[k]; dup {
-			out[i].row = r
+			out[i].row = t.fold(out[i].row, r)
 			continue
 		}
 		index[k] = len(out)
@@ -235,6 +250,31 @@ func (t *Table) dedupe(rows [][]any) [][]any {
 		sorted[i] = k.row
 	}
 	return sorted
+}
+
+// fold is a later row of a key written over an earlier one.
+func (t *Table) fold(earlier, later []any) []any {
+	if len(t.keep) == 0 && len(t.mergeObjects) == 0 {
+		return later
+	}
+	row := slices.Clone(later)
+	for _, i := range t.keep {
+		if row[i] == nil {
+			row[i] = earlier[i]
+		}
+	}
+	for _, i := range t.mergeObjects {
+		old, _ := earlier[i].(map[string]any)
+		if len(old) == 0 {
+			continue
+		}
+		merged := maps.Clone(old)
+		if m, ok := row[i].(map[string]any); ok {
+			maps.Copy(merged, m)
+		}
+		row[i] = merged
+	}
+	return row
 }
 
 // Batch writes rows of several tables in one transaction: a unit of work
@@ -297,28 +337,42 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 // deleteStale deletes, for every scope, the rows of its window that the
 // stage lacks. Scopes of one shape (the same columns, as one decoder makes
 // them) go into a temporary table and are applied by one statement, so a
-// batch of many units costs one anti-join, not one per unit.
+// batch of many units costs one statement, not one per unit.
 func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
 	shape := scopes[0].shape()
 	same := true
 	for _, s := range scopes[1:] {
 		same = same && s.shape() == shape
 	}
-	if !same || len(scopes) == 1 {
-		for _, scope := range scopes {
-			cond, args, err := t.scopeCondition(scope)
-			if err != nil {
-				return 0, 0, err
-			}
-			var d, r int64
-			if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, cond), append([]any{b.runID}, args...)...).Scan(&d, &r); err != nil {
-				return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
-			}
-			deleted, restated = deleted+d, restated+r
-		}
-		return deleted, restated, nil
+	if same && len(scopes) > 1 {
+		return b.deleteMany(ctx, t, scopes)
 	}
+	for _, scope := range scopes {
+		d, r, err := b.deleteOne(ctx, t, scope)
+		if err != nil {
+			return 0, 0, err
+		}
+		deleted, restated = deleted+d, restated+r
+	}
+	return deleted, restated, nil
+}
 
+// deleteOne applies one scope, its values as parameters.
+func (b *Batch) deleteOne(ctx context.Context, t *Table, scope *Scope) (deleted, restated int64, err error) {
+	cond, args, err := t.scopeCondition(scope)
+	if err != nil {
+		return 0, 0, err
+	}
+	del := fmt.Sprintf("DELETE FROM %s t WHERE %s AND %s", quote(t.Name), cond, t.unstaged)
+	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, del), append([]any{b.runID}, args...)...).Scan(&deleted, &restated); err != nil {
+		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
+	}
+	return deleted, restated, nil
+}
+
+// deleteMany applies scopes of one shape with one statement over a
+// temporary table of them.
+func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
 	// The scopes share one shape: checking the first checks them all.
 	first := scopes[0]
 	if _, _, err := t.scopeCondition(first); err != nil {
@@ -359,9 +413,19 @@ func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (del
 		return 0, 0, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
 	}
 
-	sql := strings.Replace(t.scopeDelete, "DELETE FROM "+quote(t.Name)+" t WHERE %s",
-		"DELETE FROM "+quote(t.Name)+" t USING "+name.Sanitize()+" sc WHERE "+strings.Join(conds, " AND "), 1)
-	if err := b.tx.QueryRow(ctx, sql, b.runID).Scan(&deleted, &restated); err != nil {
+	// Each scope is one range of the primary key. The planner, asked to
+	// join the scopes with the table, hashes or sorts the whole table (it
+	// cannot estimate the ranges, and while a load grows a table its
+	// statistics lag far behind), which costs the table's size on every
+	// batch. The LATERAL subquery (OFFSET 0 keeps it from being flattened
+	// into a join) makes it one index range scan per scope; rows found are
+	// deleted by their ctid.
+	del := fmt.Sprintf(`DELETE FROM %[1]s t USING (
+        SELECT x.row_id FROM %[2]s sc CROSS JOIN LATERAL (
+            SELECT t.ctid AS row_id FROM %[1]s t WHERE %[3]s AND %[4]s OFFSET 0
+        ) x
+    ) stale WHERE t.ctid = stale.row_id`, quote(t.Name), name.Sanitize(), strings.Join(conds, " AND "), t.unstaged)
+	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, del), b.runID).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
 	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name.Sanitize()); err != nil {
@@ -434,8 +498,9 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 	var b *Batch
 	attempt := func() error {
 		return withTx(ctx, s.pool, func(tx pgx.Tx) error {
-			// The merge sorts and joins the whole batch; keep that in memory.
-			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'"); err != nil {
+			// The merge sorts and joins the whole batch; keep that in
+			// memory. JIT compiling costs more than these statements run.
+			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off"); err != nil {
 				return err
 			}
 			b = &Batch{tx: tx, runID: runID, Result: map[string]*WriteResult{}}
@@ -454,6 +519,7 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 	for name, r := range b.Result {
 		out[name] = *r
 	}
+	s.keepStatistics(ctx, out)
 	return out, nil
 }
 

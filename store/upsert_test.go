@@ -180,6 +180,59 @@ func TestWriteKeepsKnownAttributes(t *testing.T) {
 	}
 }
 
+// TestWriteFoldsDuplicateKeys writes, in one batch, rows of one resource
+// from endpoints that each know part of it: the stored row has every part,
+// as if they had been written one after the other.
+func TestWriteFoldsDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	created := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
+	got := write(t, s, 0, store.Resources, [][]any{
+		{"hyperstack", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"uuid": "u-7", "size": 50}},
+		{"hyperstack", "volume", "7", nil, "DELETED", nil, nil, nil, nil, nil, map[string]any{"size": 60}},
+		{"hyperstack", "volume", "7", nil, nil, nil, nil, nil, nil, nil, map[string]any{"type": "ssd"}},
+	}, nil)
+	if got != (store.WriteResult{Inserted: 1}) {
+		t.Fatalf("write: %+v", got)
+	}
+	var name, status, attrs string
+	var at time.Time
+	err := s.Pool().QueryRow(t.Context(), `SELECT name, status, created_at, attributes::text FROM billing.resources`).Scan(&name, &status, &at, &attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "data-1" || status != "DELETED" || !at.Equal(created) || attrs != `{"size": 60, "type": "ssd", "uuid": "u-7"}` {
+		t.Fatalf("folded row: %s %s %s %s", name, status, at, attrs)
+	}
+}
+
+// TestBulkWritesKeepStatistics: a write that doubles a table has the
+// planner measure it at once; a small one leaves that to autovacuum.
+func TestBulkWritesKeepStatistics(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	reltuples := func(table string) float64 {
+		var n float64
+		if err := s.Pool().QueryRow(t.Context(), `SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	var rows [][]any
+	for i := range 12000 {
+		rows = append(rows, []any{"hyperstack", "volume", fmt.Sprint(i % 10), 3600, start.Add(time.Duration(i/10) * time.Hour), "0.5", nil, nil, nil})
+	}
+	write(t, s, 0, store.CostDatapoints, rows, nil)
+	write(t, s, 0, store.VMSubresourceCosts, [][]any{{"hyperstack", "1", start, "gpu", "1.5", "2"}}, nil)
+	if n := reltuples("billing.cost_datapoints"); n != 12000 {
+		t.Errorf("after 12,000 rows the planner believes cost_datapoints has %v", n)
+	}
+	if n := reltuples("billing.vm_subresource_costs"); n > 0 {
+		t.Errorf("one row had vm_subresource_costs analyzed (reltuples %v)", n)
+	}
+}
+
 func TestScopeRejectsUnknownColumns(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"sync"
+)
+
+// A bulk load (a first backfill, a reprocess after a truncate) grows tables
+// from nothing within minutes. Autovacuum analyzes a table at most once a
+// minute; until it does, the planner plans the writer's statements for the
+// table it last measured, often an empty one, and plans made for a tiny
+// table (scan it whole for every scope, pick any index) cost the real
+// table's size on every batch. So the writer analyzes a table itself
+// whenever its own inserts have doubled the table since it was measured.
+const analyzeMinRows = 10000
+
+// growth counts, per table, the rows this process inserted since the
+// planner last measured the table.
+type growth struct {
+	mu     sync.Mutex
+	tables map[string]*tableGrowth
+}
+
+type tableGrowth struct {
+	measured int64 // rows the table had when last measured
+	inserted int64 // rows inserted since
+}
+
+// keepStatistics analyzes the tables a committed batch has doubled. It is an
+// optimisation: a failure is logged, never returned.
+func (s *Store) keepStatistics(ctx context.Context, written map[string]WriteResult) {
+	for name, r := range written {
+		if r.Inserted == 0 || !s.grown(ctx, name, r.Inserted) {
+			continue
+		}
+		if _, err := s.pool.Exec(ctx, "ANALYZE "+quote(name)); err != nil {
+			s.logger.WarnContext(ctx, "could not analyze a table after a bulk write", "table", name, "err", err)
+		}
+	}
+}
+
+// grown adds inserted rows to a table's count and says whether the table
+// is due to be measured again; if so, it counts as measured from now.
+func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
+	s.growth.mu.Lock()
+	defer s.growth.mu.Unlock()
+	if s.growth.tables == nil {
+		s.growth.tables = map[string]*tableGrowth{}
+	}
+	g := s.growth.tables[name]
+	if g == nil {
+		g = &tableGrowth{}
+		// What the planner believes the table holds; -1 when never measured.
+		var rows float64
+		if err := s.pool.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1::regclass", name).Scan(&rows); err == nil && rows > 0 {
+			g.measured = int64(rows)
+		}
+		s.growth.tables[name] = g
+	}
+	g.inserted += inserted
+	if g.inserted < max(analyzeMinRows, g.measured) {
+		return false
+	}
+	g.measured, g.inserted = g.measured+g.inserted, 0
+	return true
+}
