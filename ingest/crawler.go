@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -518,15 +516,11 @@ func (r *run) fetch(ctx context.Context, q request) (decoded, []any, error) {
 // rawRow is a row of ingest.raw_payloads.
 func rawRow(q request, query url.Values, f *fetched, runID int64, status int) []any {
 	sum := sha256.Sum256(f.body)
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(f.body)
-	zw.Close()
 	var start, end any
 	if !q.window.Start.IsZero() {
 		start, end = q.window.Start, q.window.End
 	}
-	return []any{Provider, q.ep.Name, q.path() + "?" + query.Encode(), sum[:], start, end, runID, status, f.observed, buf.Bytes()}
+	return []any{Provider, q.ep.Name, q.path() + "?" + query.Encode(), sum[:], start, end, runID, status, f.observed, compress(f.body)}
 }
 
 // commit writes a unit's rows, raw payloads and bookkeeping in one
