@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
 	"github.com/billing-warehouse/billing-warehouse/store"
@@ -230,24 +232,49 @@ func TestPacing(t *testing.T) {
 	}
 }
 
-// TestReprocess backfills, empties the warehouse tables, and rebuilds them
-// from the raw payloads alone.
+// TestReprocess backfills, runs again an hour later and after a late
+// correction (so later payloads restate what earlier ones said), empties the
+// warehouse tables, and rebuilds them from the raw payloads alone, in
+// batches small enough that every table takes many, concurrently.
 func TestReprocess(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, hyperstacksim.Config{}, ingest.ClientConfig{}, ingest.Config{})
 	e.run(t, backfill(e))
-	want := actual(t, e.store)
+	m := e.sim.Model
+	if err := m.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	vm := m.Resources(hyperstacksim.FamilyVM)[0]
+	hour := m.Now().Truncate(time.Hour).Add(-3 * time.Hour)
+	if err := m.Restate(vm.Family, vm.ID, hour, hour.Add(time.Hour), 40); err != nil {
+		t.Fatal(err)
+	}
+	// Every month's list named the running VMs active; the newest says
+	// one is shut off, and replayed out of order the older lists would win.
+	for _, r := range m.Resources(hyperstacksim.FamilyVM) {
+		if r.Terminated.IsZero() {
+			if err := m.SetVMState(r.ID, hyperstacksim.StateShutoff); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	e.run(t, ingest.Mode{})
+	want := contents(t, e.store)
 	requests := e.sim.Stats().Requests
 	for _, tbl := range store.WarehouseTables {
 		if _, err := e.store.Pool().Exec(t.Context(), "TRUNCATE "+tbl.Name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	res, err := ingest.Reprocess(t.Context(), e.store, nil)
+	res, err := ingest.Reprocess(t.Context(), e.store, ingest.ReprocessConfig{BatchRows: 50})
 	if err != nil || res.Status != store.RunSucceeded {
 		t.Fatalf("reprocess: %v %s %s", err, res.Status, res.Summary)
 	}
-	if d := diff(want, actual(t, e.store)); d != "" {
+	if res.Counters.RowsInserted < 50*20 {
+		t.Fatalf("reprocess wrote %d rows: too few to take many batches", res.Counters.RowsInserted)
+	}
+	if d := diff(want, contents(t, e.store)); d != "" {
 		t.Fatalf("the rebuilt warehouse differs:\n%s", d)
 	}
 	if d := diff(expected(e), actual(t, e.store)); d != "" {
@@ -256,4 +283,25 @@ func TestReprocess(t *testing.T) {
 	if e.sim.Stats().Requests != requests {
 		t.Error("reprocessing called the API")
 	}
+}
+
+// contents is every row of every warehouse table, as text.
+func contents(t *testing.T, s *store.Store) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	for _, tbl := range store.WarehouseTables {
+		out[tbl.Name] = map[string]string{}
+		rows, err := s.Pool().Query(t.Context(), fmt.Sprintf("SELECT t::text FROM %s t", tbl.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row string
+		if _, err := pgx.ForEachRow(rows, []any{&row}, func() error {
+			out[tbl.Name][row] = "present"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }

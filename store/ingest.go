@@ -144,23 +144,35 @@ type RawPayload struct {
 // and query, oldest fetch first, so replaying them in order ends with what
 // the API said last. Queries that differ only in end_date (the current
 // month, fetched by successive runs) count as one: the newest covers the
-// older.
+// older. Point-in-time endpoints (no window: credit, usage, thresholds) are
+// observations, and every body of theirs is replayed, observed when it was
+// last fetched. Each payload is fn's own to keep.
 func (s *Store) EachRawPayload(ctx context.Context, provider string, fn func(RawPayload) error) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT endpoint, params, window_start, window_end, fetched_at, body_gzip FROM (
-		    SELECT DISTINCT ON (endpoint, regexp_replace(params, 'end_date=[^&]*', ''))
+		    SELECT DISTINCT ON (endpoint, regexp_replace(params, 'end_date=[^&]*', ''), CASE WHEN window_start IS NULL THEN id END)
 		           id, endpoint, params, window_start, window_end, fetched_at, body_gzip
 		    FROM ingest.raw_payloads WHERE provider = $1 AND status_code = 200
-		    ORDER BY endpoint, regexp_replace(params, 'end_date=[^&]*', ''), fetched_at DESC, id DESC
+		    ORDER BY endpoint, regexp_replace(params, 'end_date=[^&]*', ''), CASE WHEN window_start IS NULL THEN id END, fetched_at DESC, id DESC
 		) latest ORDER BY fetched_at, id`, provider)
 	if err != nil {
 		return fmt.Errorf("read raw payloads: %w", err)
 	}
-	var p RawPayload
-	_, err = pgx.ForEachRow(rows, []any{&p.Endpoint, &p.Params, &p.WindowStart, &p.WindowEnd, &p.FetchedAt, &p.BodyGzip}, func() error {
-		return fn(p)
-	})
-	return err
+	defer rows.Close()
+	for rows.Next() {
+		// A fresh payload per row: fn may hand it to another goroutine.
+		var p RawPayload
+		if err := rows.Scan(&p.Endpoint, &p.Params, &p.WindowStart, &p.WindowEnd, &p.FetchedAt, &p.BodyGzip); err != nil {
+			return fmt.Errorf("read raw payloads: %w", err)
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read raw payloads: %w", err)
+	}
+	return nil
 }
 
 // Freshness is when each endpoint family last answered successfully.

@@ -187,7 +187,7 @@ func reprocessCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer s.Close()
-	res, err := ingest.Reprocess(ctx, s, logger)
+	res, err := ingest.Reprocess(ctx, s, ingest.ReprocessConfig{Logger: logger})
 	var busy *store.BusyError
 	if errors.As(err, &busy) {
 		fmt.Fprintf(stdout, "not reprocessing: %v\n", busy)
