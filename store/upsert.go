@@ -233,23 +233,21 @@ func (t *Table) dedupe(rows [][]any) [][]any {
 		key string
 		row []any
 	}
-	index := make(map[string]int, len(rows))
-	out := make([]keyed, 0, len(rows))
-	for _, r := range rows {
-		k := t.keyOf(r)
-		if i, dup := index[k]; dup {
-			out[i].row = t.fold(out[i].row, r)
+	all := make([]keyed, len(rows))
+	for i, r := range rows {
+		all[i] = keyed{t.keyOf(r), r}
+	}
+	// A stable sort keeps the rows of a key in the order given.
+	slices.SortStableFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	out := make([][]any, 0, len(all))
+	for i, k := range all {
+		if i > 0 && k.key == all[i-1].key {
+			out[len(out)-1] = t.fold(out[len(out)-1], k.row)
 			continue
 		}
-		index[k] = len(out)
-		out = append(out, keyed{k, r})
+		out = append(out, k.row)
 	}
-	slices.SortFunc(out, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-	sorted := make([][]any, len(out))
-	for i, k := range out {
-		sorted[i] = k.row
-	}
-	return sorted
+	return out
 }
 
 // fold is a later row of a key written over an earlier one.
