@@ -19,6 +19,7 @@ build: ## build the binaries into bin/
 
 .PHONY: test
 test: ## run every test against a real PostgreSQL (found or started by scripts/pg.sh)
+	$(PG) binaries
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -count=1 -timeout 20m ./...
 
 .PHONY: lint

@@ -73,10 +73,11 @@ func TestLateCorrectionOutsideLookback(t *testing.T) {
 	}
 }
 
-// TestDatabaseOutage cuts the database away in the middle of a backfill
-// for a second: the run ends failed (or partial) with a clear error, its
-// end is recorded once the database is back, and the next run completes
-// with the warehouse equal to the model.
+// TestDatabaseOutage stops the test's own PostgreSQL cluster in the middle
+// of a backfill (an immediate shutdown, as in a crash) and starts it again a
+// second later: the run ends failed (or partial) with a clear error, its end
+// is recorded once the database is back, and the next run completes with
+// the warehouse equal to the model.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	sim := hyperstacksim.New(hyperstacksim.Config{ModelConfig: hyperstacksim.ModelConfig{Seed: 11, Now: simNow,
@@ -90,8 +91,8 @@ func TestDatabaseOutage(t *testing.T) {
 		sim.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	px, url := dbtest.NewProxy(t, dbtest.New(t))
-	s, err := store.Open(t.Context(), url, store.Options{})
+	cluster := dbtest.NewCluster(t)
+	s, err := store.Open(t.Context(), cluster.URL, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +111,9 @@ func TestDatabaseOutage(t *testing.T) {
 		done <- outcome{res, err}
 	}()
 	<-reached
-	px.Cut()
+	cluster.Stop()
 	time.Sleep(time.Second) // the outage lasts a second
-	px.Restore()
+	cluster.Start()
 	out := <-done
 	if out.err != nil {
 		t.Fatalf("the run's end was not recorded: %v", out.err)

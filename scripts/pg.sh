@@ -4,6 +4,8 @@
 #   scripts/pg.sh url [DB]             print a connection URL (to DB, default postgres)
 #   scripts/pg.sh with VAR [DB] -- CMD run CMD with VAR set to that URL, unless VAR is already set
 #   scripts/pg.sh stop                 stop the project's own throwaway cluster, if it runs
+#   scripts/pg.sh binaries             make sure initdb and pg_ctl are installed (the database
+#                                      outage test starts and stops a cluster of its own)
 #
 # Where the server comes from, in order:
 #   1. a server on 127.0.0.1:5432 that lets user postgres in (BW_PG_SKIP_LOCAL=1 skips this);
@@ -89,26 +91,32 @@ start_cluster() {
 	echo "$dir"
 }
 
+# binaries prints the server binaries' directory, installing Debian's
+# postgresql package first when they are missing and we may.
+binaries() {
+	if bindir; then
+		return
+	fi
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+		say "no PostgreSQL server binaries found; installing Debian's postgresql package"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >&2
+		apt-get install -y -qq postgresql >&2
+		bindir || { say "postgresql installed but initdb/pg_ctl not found"; exit 1; }
+		return
+	fi
+	say "no PostgreSQL server binaries found. Install the server: 'sudo apt-get install postgresql'"
+	say "(Debian/Ubuntu), 'sudo dnf install postgresql-server' (Fedora), 'brew install postgresql@16' (macOS)."
+	exit 1
+}
+
 find_server() {
 	if [[ ${BW_PG_SKIP_LOCAL:-} != 1 ]] && accepts 127.0.0.1 5432; then
 		echo 5432
 		return
 	fi
 	local bin
-	if ! bin=$(bindir); then
-		if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-			say "no PostgreSQL server binaries found; installing Debian's postgresql package"
-			export DEBIAN_FRONTEND=noninteractive
-			apt-get update -qq >&2
-			apt-get install -y -qq postgresql >&2
-			bin=$(bindir) || { say "postgresql installed but initdb/pg_ctl not found"; exit 1; }
-		else
-			say "no PostgreSQL found. Either set TEST_DATABASE_URL / DATABASE_URL to a server you can"
-			say "create databases on, or install the server: 'sudo apt-get install postgresql' (Debian/Ubuntu),"
-			say "'sudo dnf install postgresql-server' (Fedora), 'brew install postgresql@16' (macOS)."
-			exit 1
-		fi
-	fi
+	bin=$(binaries)
 	start_cluster "$bin" >/dev/null
 	echo "$port"
 }
@@ -145,8 +153,9 @@ with)
 	exec "$@"
 	;;
 stop) stop_cluster ;;
+binaries) binaries >/dev/null ;;
 *)
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac
