@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	now := timeFlag(fs, "now", "fix the clock at this time, RFC 3339 (default: real time)")
 	rateLimit := fs.Int("rate-limit", 500, "requests per minute per client; 0 or less: no limit")
 	retryAfter := fs.Bool("retry-after", false, "send Retry-After with 429 (the live API does not)")
-	latency := fs.String("latency", "", "added to every request: a duration (50ms) or a range (10ms-80ms)")
+	latency := fs.String("latency", "", "how long after it arrives a request is answered (the simulator's own work included): a duration (50ms) or a range (10ms-80ms)")
 	hangFor := fs.Duration("hang-for", 10*time.Minute, "how long a hanging response hangs")
 	slowFor := fs.Duration("slow-body-for", 2*time.Second, "how long a slow body takes")
 	var faults hyperstacksim.Faults

@@ -36,7 +36,8 @@ type Config struct {
 	// RetryAfter adds a Retry-After header to 429s (the live API sends none).
 	RetryAfter bool
 	Faults     Faults
-	// Latency is added to every API request.
+	// Latency is how long after it arrives an API request is answered,
+	// the simulator's own work included.
 	Latency Latency
 	// HangFor is how long a hanging response hangs (default 10 minutes, or
 	// until the client gives up).
@@ -157,6 +158,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pattern != "" {
 		endpoint = strings.Replace(pattern, " /v1/", " /", 1)
 	}
+	arrived := time.Now()
 	s.stats.begin(endpoint, "")
 	status, fault := 0, faultNone
 	defer func() { s.stats.end(endpoint, status) }()
@@ -184,10 +186,12 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The API answers Latency after a request arrives: the simulator's own
+	// work is part of that time, as a real API's is. (When the work takes
+	// longer, it answers when the work is done.)
 	d := s.drawFor(r)
-	if !sleep(r.Context(), latency.duration(d)) {
-		return
-	}
+	answerAt := arrived.Add(latency.duration(d))
+	answer := func() bool { return sleep(r.Context(), time.Until(answerAt)) }
 	page := r.URL.Query().Get("page")
 	fault = faults.choose(d, page != "" && page != "1")
 	if fault != faultNone && !isBodyFault(fault) {
@@ -196,16 +200,24 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch fault {
 	case faultReset:
-		resetConnection(w)
+		if answer() {
+			resetConnection(w)
+		}
 		return
 	case faultHang:
 		sleep(r.Context(), s.hangFor)
 		panic(http.ErrAbortHandler) // close the connection without a response
 	case fault500:
+		if !answer() {
+			return
+		}
 		status = http.StatusInternalServerError
 		writeJSON(w, status, apiError{status, "server_error", "Internal Server Error"}.body())
 		return
 	case fault502:
+		if !answer() {
+			return
+		}
 		status = []int{http.StatusBadGateway, http.StatusServiceUnavailable}[d.pick(104, 2)]
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(status)
@@ -219,11 +231,13 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.api.ServeHTTP(discard{}, r.WithContext(context.WithValue(r.Context(), resultKey{}, res)))
 	if !res.done {
+		answer()
 		status = http.StatusMethodNotAllowed
 		writeJSON(w, status, apiError{status, "bad_request", "Method not allowed"}.body())
 		return
 	}
 	if res.err != nil {
+		answer()
 		status = res.err.status
 		writeJSON(w, status, res.err.body())
 		return
@@ -232,6 +246,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stats.fault(fault)
 	}
 	body, err := json.Marshal(res.body)
+	if !answer() {
+		return
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		writeJSON(w, status, apiError{status, "server_error", err.Error()}.body())
