@@ -138,6 +138,7 @@ type run struct {
 	batches                                              chan []unitRows // full batches, to the writer
 	writing                                              sync.WaitGroup  // batches handed to the writer and not yet written
 	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
+	slots                                                chan struct{} // one per request in flight
 	began                                                time.Time
 	drain                                                <-chan struct{}
 	progressMu                                           sync.Mutex
@@ -165,7 +166,7 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 		return Result{}, err
 	}
 	r := &run{c: c, id: id, now: now, lock: lock, logger: c.cfg.Logger.With("run_id", id), usage: map[string]map[string]store.Window{},
-		began: time.Now(), drain: mode.Drain}
+		began: time.Now(), drain: mode.Drain, slots: make(chan struct{}, c.cfg.Concurrency)}
 	c.current.Store(r)
 	defer c.current.Store(nil)
 	r.base[0], r.base[1], r.base[2] = c.client.Counters()
@@ -403,44 +404,38 @@ func (r *run) month(ctx context.Context, m time.Time) {
 	r.progressMu.Unlock()
 	r.listsDone.Store(0)
 	r.listsTotal.Store(0)
-	var mu sync.Mutex
-	entries := map[string][]listEntry{}
-	p := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
+	// Requests in flight are bounded by r.slots, not by these pools: a
+	// family's units start as soon as its list is in, while other lists
+	// are still paging, and there are more unit workers than slots, so a
+	// slot does not idle while a worker decodes or waits for the writer.
+	units := pool.New().WithMaxGoroutines(2 * r.c.cfg.Concurrency)
+	lists := pool.New()
 	for _, ep := range Catalog {
 		switch ep.Kind {
 		case KindList:
 			r.listsTotal.Add(1)
-			p.Go(func() {
-				defer r.listsDone.Add(1)
-				if es, ok := r.list(ctx, ep, w); ok {
-					mu.Lock()
-					entries[ep.Family] = es
-					mu.Unlock()
+			lists.Go(func() {
+				es, ok := r.list(ctx, ep, w)
+				r.listsDone.Add(1)
+				if !ok || ep.Family == "contract" {
+					return // contracts have no per-resource endpoints
+				}
+				es = append(es, r.missedByList(ep.Family, es, w)...)
+				r.unitsTotal.Add(int64(len(es)))
+				for _, e := range es {
+					units.Go(func() {
+						defer r.unitsDone.Add(1)
+						if !r.draining() {
+							r.unit(ctx, ep.Family, e, w)
+						}
+					})
 				}
 			})
 		case KindOrg, KindOrgGraph:
-			p.Go(func() { r.simple(ctx, ep, w) })
+			lists.Go(func() { r.simple(ctx, ep, w) })
 		}
 	}
-	p.Wait()
-
-	units := pool.New().WithMaxGoroutines(r.c.cfg.Concurrency)
-	for _, family := range Families {
-		es, listed := entries[family]
-		if !listed || family == "contract" {
-			continue
-		}
-		es = append(es, r.missedByList(family, es, w)...)
-		r.unitsTotal.Add(int64(len(es)))
-		for _, e := range es {
-			units.Go(func() {
-				defer r.unitsDone.Add(1)
-				if !r.draining() {
-					r.unit(ctx, family, e, w)
-				}
-			})
-		}
-	}
+	lists.Wait()
 	units.Wait()
 	r.toWriter(ctx, r.takePending(0))
 	r.writing.Wait() // the month is written before the next starts
@@ -500,7 +495,13 @@ func (r *run) fetch(ctx context.Context, q request) (decoded, []any, error) {
 	if label == "" {
 		label = q.ep.Name
 	}
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return decoded{}, nil, ctx.Err()
+	}
 	resp, err := r.c.client.Get(ctx, label, q.path(), query)
+	<-r.slots
 	if err != nil {
 		return decoded{}, nil, err
 	}
