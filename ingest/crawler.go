@@ -132,7 +132,8 @@ type run struct {
 	usageMu sync.Mutex
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
-	lost                                                 atomic.Bool // the lock's connection died
+	lost                                                 atomic.Bool        // the database, or the lock's connection, went away
+	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
 	pending                                              []unitRows      // fetched units not yet written
 	batches                                              chan []unitRows // full batches, to the writer
@@ -174,6 +175,7 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.stop = cancel
 	heartbeatDone := make(chan struct{})
 	go r.heartbeat(runCtx, cancel, heartbeatDone)
 
@@ -274,9 +276,10 @@ func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done cha
 			return
 		case <-t.C:
 			if err := r.lock.Alive(ctx); err != nil && ctx.Err() == nil {
-				r.logger.ErrorContext(ctx, "lost the run lock's connection; stopping", "err", err)
-				r.lost.Store(true)
-				r.cause("lost the database connection that holds the run lock: " + err.Error())
+				if !r.lost.Swap(true) {
+					r.logger.ErrorContext(ctx, "lost the run lock's connection; stopping", "err", err)
+					r.cause("lost the database connection that holds the run lock: " + err.Error())
+				}
 				cancel()
 				return
 			}
@@ -325,10 +328,20 @@ func (r *run) cause(msg string) {
 	}
 }
 
-// fail records a failed unit: counted, logged, kept in the ledger.
+// fail records a failed unit: counted, logged, kept in the ledger. When
+// the database has gone away, no unit can succeed: the run stops, failed,
+// with that as its cause, and the next run fetches what this one did not.
 func (r *run) fail(ctx context.Context, ep *Endpoint, resourceID string, err error) {
 	if ctx.Err() != nil {
 		return // cancelled, not failed
+	}
+	if errors.Is(err, store.ErrConnectionLost) {
+		if !r.lost.Swap(true) {
+			r.logger.ErrorContext(ctx, "lost the database connection; stopping", "err", err)
+			r.cause(err.Error())
+			r.stop()
+		}
+		return
 	}
 	r.errs.Add(1)
 	e := store.RunError{Endpoint: ep.Name, ResourceID: resourceID, Message: err.Error()}

@@ -121,8 +121,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if out.res.Status != store.RunFailed && out.res.Status != store.RunPartial {
 		t.Fatalf("a run through a database outage ended %s", out.res.Status)
 	}
-	if out.res.Status == store.RunFailed && !strings.HasPrefix(out.res.Summary, "lost the database connection") ||
-		!strings.Contains(out.res.Summary, "conn") {
+	if !strings.HasPrefix(out.res.Summary, "lost the database connection") {
 		t.Errorf("the error summary does not say what happened: %q", out.res.Summary)
 	}
 	run, err := s.Run(t.Context(), out.res.RunID)

@@ -6,9 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,7 +29,27 @@ var (
 	ErrSchemaOutdated = errors.New("database schema is out of date")
 	// ErrSchemaTooNew means the database was migrated by a newer binary.
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+	// ErrConnectionLost wraps a write that failed because the database went
+	// away (a restart, a crash, the network): nothing more will succeed
+	// until it is back.
+	ErrConnectionLost = errors.New("lost the database connection")
 )
+
+// connectionLost reports whether err means the database went away rather
+// than that a statement failed.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection exceptions; 57P01-03 a server shutting
+		// down, crashed or starting.
+		return strings.HasPrefix(pgErr.Code, "08") || slices.Contains([]string{"57P01", "57P02", "57P03"}, pgErr.Code)
+	}
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &connectErr) ||
+		pgconn.SafeToRetry(err) || // e.g. "conn closed": nothing was sent
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
+}
 
 // defaultConnectTimeout bounds a connection attempt whose URL names no
 // connect_timeout, so an unreachable host fails instead of hanging.

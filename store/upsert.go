@@ -510,6 +510,9 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 		s.logger.WarnContext(ctx, "retrying a batch after a conflict with another writer", "attempt", try, "err", err)
 		err = attempt()
 	}
+	if err != nil && ctx.Err() == nil && connectionLost(err) {
+		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+	}
 	if err != nil {
 		return nil, err
 	}
