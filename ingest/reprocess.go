@@ -24,9 +24,10 @@ type ReprocessConfig struct {
 }
 
 // Reprocess rebuilds the warehouse tables from the retained raw payloads,
-// without calling the API: the newest body of every endpoint and query is
-// decoded again and written, oldest first. Use it after a decoder fix, or
-// to rebuild a lost table.
+// without calling the API: the newest body of every endpoint and query,
+// and every body of the point-in-time endpoints (see
+// store.EachRawPayload), is decoded again and written, oldest first. Use it
+// after a decoder fix, or to rebuild a lost table.
 func Reprocess(ctx context.Context, s *store.Store, cfg ReprocessConfig) (Result, error) {
 	logger := cfg.Logger
 	if logger == nil {
