@@ -177,7 +177,7 @@ func (c *Crawler) Run(ctx context.Context, trigger store.Trigger, mode Mode) (Re
 	defer cancel()
 	r.stop = cancel
 	heartbeatDone := make(chan struct{})
-	go r.heartbeat(runCtx, cancel, heartbeatDone)
+	go r.heartbeat(runCtx, heartbeatDone)
 
 	fatal := r.crawl(runCtx, mode, months)
 	cancel()
@@ -266,7 +266,7 @@ func (r *run) counters() store.RunCounters {
 
 // heartbeat saves progress regularly; if another process declared the run
 // abandoned, it stops the run.
-func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done chan<- struct{}) {
+func (r *run) heartbeat(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(r.c.cfg.HeartbeatEvery)
 	defer t.Stop()
@@ -276,17 +276,13 @@ func (r *run) heartbeat(ctx context.Context, cancel context.CancelFunc, done cha
 			return
 		case <-t.C:
 			if err := r.lock.Alive(ctx); err != nil && ctx.Err() == nil {
-				if !r.lost.Swap(true) {
-					r.logger.ErrorContext(ctx, "lost the run lock's connection; stopping", "err", err)
-					r.cause("lost the database connection that holds the run lock: " + err.Error())
-				}
-				cancel()
+				r.loseDatabase(ctx, "lost the database connection that holds the run lock: "+err.Error())
 				return
 			}
 			err := r.c.store.Heartbeat(ctx, r.id, r.counters())
 			if errors.Is(err, store.ErrRunNotRunning) {
 				r.logger.ErrorContext(ctx, "the run was declared abandoned by another process; stopping")
-				cancel()
+				r.stop()
 				return
 			}
 			if err != nil && ctx.Err() == nil {
@@ -328,6 +324,16 @@ func (r *run) cause(msg string) {
 	}
 }
 
+// loseDatabase stops the run, failed, the first time the database (or the
+// run lock's connection) is found gone, with why as its cause.
+func (r *run) loseDatabase(ctx context.Context, why string) {
+	if !r.lost.Swap(true) {
+		r.logger.ErrorContext(ctx, "lost the database; stopping", "cause", why)
+		r.cause(why)
+	}
+	r.stop()
+}
+
 // fail records a failed unit: counted, logged, kept in the ledger. When
 // the database has gone away, no unit can succeed: the run stops, failed,
 // with that as its cause, and the next run fetches what this one did not.
@@ -336,11 +342,7 @@ func (r *run) fail(ctx context.Context, ep *Endpoint, resourceID string, err err
 		return // cancelled, not failed
 	}
 	if errors.Is(err, store.ErrConnectionLost) {
-		if !r.lost.Swap(true) {
-			r.logger.ErrorContext(ctx, "lost the database connection; stopping", "err", err)
-			r.cause(err.Error())
-			r.stop()
-		}
+		r.loseDatabase(ctx, err.Error())
 		return
 	}
 	r.errs.Add(1)
