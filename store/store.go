@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
 )
 
 // Sentinel errors callers branch on.
@@ -123,6 +125,10 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 30 * time.Second
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		decimal.Register(conn.TypeMap())
+		return nil
+	}
 
 	logger := opts.Logger
 	if logger == nil {

@@ -206,6 +206,31 @@ func TestWriteFoldsDuplicateKeys(t *testing.T) {
 	}
 }
 
+// TestNumericsAreExact: amounts reach numeric columns digit for digit, by
+// COPY and as query parameters, whatever their size or sign.
+func TestNumericsAreExact(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	values := []string{"0", "1", "-1", "12.345", "0.000000000014799118041992184", "10000", "-0.0001",
+		"123456789012345678", "-9223372036854775808", "98765432109876543210.0123456789", "1e30", "5e-40"}
+	var rows [][]any
+	for h, v := range values {
+		rows = append(rows, point("vm-1", h, v))
+	}
+	write(t, s, 0, store.CostDatapoints, rows, nil)
+	got := rowVersions(t, s)
+	for h, v := range values {
+		want := decimal.MustParse(v).String()
+		if text := got["vm-1@"+day0.Add(time.Duration(h)*time.Hour).Format("2006-01-02 15:04:05-07")][0]; text != want {
+			t.Errorf("COPY of %s stored %q, want %q", v, text, want)
+		}
+		var param string
+		if err := s.Pool().QueryRow(t.Context(), "SELECT $1::numeric::text", decimal.MustParse(v)).Scan(&param); err != nil || param != want {
+			t.Errorf("parameter %s came back %q (%v), want %q", v, param, err, want)
+		}
+	}
+}
+
 // TestBulkWritesKeepStatistics: a write that doubles a table has the
 // planner measure it at once; a small one leaves that to autovacuum.
 func TestBulkWritesKeepStatistics(t *testing.T) {

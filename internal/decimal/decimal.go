@@ -5,16 +5,20 @@ package decimal
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
+	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// Decimal is an exact decimal: Coef × 10^Exp. The zero value is 0.
+// Decimal is an exact decimal: coefficient × 10^exp. The zero value is 0.
+// Coefficients of up to 18 digits, which is every amount the billing API
+// sends, live in an int64; only longer ones take a big.Int. A Decimal is
+// immutable, so copies may share the big.Int.
 type Decimal struct {
-	coef big.Int
-	exp  int32
+	small int64    // the coefficient, when large is nil
+	large *big.Int // the coefficient, when it does not fit in small
+	exp   int32
 }
 
 // ErrSyntax is returned for text that is not a JSON number.
@@ -24,43 +28,65 @@ var ErrSyntax = errors.New("not a decimal number")
 // billion-digit number.
 const maxExponent = 1000
 
+// smallDigits is how many digits always fit in an int64.
+const smallDigits = 18
+
 // Parse reads a JSON number: an optional minus, digits with an optional
 // fraction, an optional exponent. "1.4799118041992184e-11" is exact.
 func Parse(s string) (Decimal, error) {
-	var d Decimal
 	if s == "" {
-		return d, fmt.Errorf("%w: empty", ErrSyntax)
+		return Decimal{}, fmt.Errorf("%w: empty", ErrSyntax)
 	}
-	mant, expText, hasExp := strings.Cut(strings.ToLower(s), "e")
+	mant, expText, hasExp := s, "", false
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, expText, hasExp = s[:i], s[i+1:], true
+	}
 	neg := strings.HasPrefix(mant, "-")
-	mant = strings.TrimPrefix(mant, "-")
+	if neg {
+		mant = mant[1:]
+	}
 	whole, frac, hasDot := strings.Cut(mant, ".")
 	if whole == "" || hasDot && frac == "" || !digits(whole) || !digits(frac) {
-		return d, fmt.Errorf("%w: %q", ErrSyntax, s)
+		return Decimal{}, fmt.Errorf("%w: %q", ErrSyntax, s)
 	}
 	exp := -int64(len(frac))
 	if hasExp {
-		expText = strings.TrimPrefix(expText, "+")
 		eneg := strings.HasPrefix(expText, "-")
-		expText = strings.TrimPrefix(expText, "-")
-		if expText == "" || !digits(expText) || len(expText) > 4 {
-			return d, fmt.Errorf("%w: %q", ErrSyntax, s)
+		if eneg || strings.HasPrefix(expText, "+") {
+			expText = expText[1:]
 		}
-		var e int64
-		fmt.Sscan(expText, &e)
+		if expText == "" || !digits(expText) || len(expText) > 4 {
+			return Decimal{}, fmt.Errorf("%w: %q", ErrSyntax, s)
+		}
+		e, _ := strconv.ParseInt(expText, 10, 64)
 		if eneg {
 			e = -e
 		}
 		exp += e
 	}
 	if exp > maxExponent || exp < -maxExponent {
-		return d, fmt.Errorf("%w: exponent out of range in %q", ErrSyntax, s)
+		return Decimal{}, fmt.Errorf("%w: exponent out of range in %q", ErrSyntax, s)
 	}
-	d.coef.SetString(whole+frac, 10)
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		frac = strings.TrimLeft(frac, "0")
+	}
+	d := Decimal{exp: int32(exp)}
+	if len(whole)+len(frac) <= smallDigits {
+		for _, part := range [2]string{whole, frac} {
+			for i := 0; i < len(part); i++ {
+				d.small = d.small*10 + int64(part[i]-'0')
+			}
+		}
+		if neg {
+			d.small = -d.small
+		}
+		return d.normal(), nil
+	}
+	d.large, _ = new(big.Int).SetString(whole+frac, 10)
 	if neg {
-		d.coef.Neg(&d.coef)
+		d.large.Neg(d.large)
 	}
-	d.exp = int32(exp)
 	return d.normal(), nil
 }
 
@@ -84,38 +110,73 @@ func MustParse(s string) Decimal {
 
 // FromInt is an integer as a Decimal.
 func FromInt(i int64) Decimal {
-	var d Decimal
-	d.coef.SetInt64(i)
+	return fromBig(big.NewInt(i), 0)
+}
+
+// fromBig is coef × 10^exp, normalized; it takes coef over.
+func fromBig(coef *big.Int, exp int32) Decimal {
+	d := Decimal{large: coef, exp: exp}
 	return d.normal()
 }
 
 // normal strips trailing zeros from the coefficient, so equal numbers have
-// equal representations.
+// equal representations, and keeps a coefficient that fits in small there.
 func (d Decimal) normal() Decimal {
-	var out Decimal
-	out.coef.Set(&d.coef)
-	out.exp = d.exp
-	if out.coef.Sign() == 0 {
-		out.exp = 0
-		return out
-	}
-	ten := big.NewInt(10)
-	var q, r big.Int
-	for {
-		q.QuoRem(&out.coef, ten, &r)
-		if r.Sign() != 0 {
-			return out
+	if d.large != nil {
+		if d.large.IsInt64() && d.large.Int64() != math.MinInt64 {
+			d = Decimal{small: d.large.Int64(), exp: d.exp}
+		} else {
+			ten := big.NewInt(10)
+			q, r := new(big.Int), new(big.Int)
+			coef := new(big.Int).Set(d.large)
+			for {
+				q.QuoRem(coef, ten, r)
+				if r.Sign() != 0 {
+					break
+				}
+				coef.Set(q)
+				d.exp++
+			}
+			if coef.IsInt64() && coef.Int64() != math.MinInt64 {
+				return Decimal{small: coef.Int64(), exp: d.exp}
+			}
+			return Decimal{large: coef, exp: d.exp}
 		}
-		out.coef.Set(&q)
-		out.exp++
 	}
+	if d.small == 0 {
+		return Decimal{}
+	}
+	for d.small%10 == 0 {
+		d.small /= 10
+		d.exp++
+	}
+	return d
+}
+
+// coef is the coefficient as a new big.Int.
+func (d Decimal) coef() *big.Int {
+	if d.large != nil {
+		return new(big.Int).Set(d.large)
+	}
+	return big.NewInt(d.small)
+}
+
+// appendDigits appends the coefficient's absolute value in decimal.
+func (d Decimal) appendDigits(buf []byte) []byte {
+	if d.large != nil {
+		return new(big.Int).Abs(d.large).Append(buf, 10)
+	}
+	u := uint64(d.small)
+	if d.small < 0 {
+		u = uint64(-d.small) // never MinInt64: normal keeps it in large
+	}
+	return strconv.AppendUint(buf, u, 10)
 }
 
 // String formats d in plain notation: 0.000000000014799118041992184.
 func (d Decimal) String() string {
-	s := d.coef.String()
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+	var buf [24]byte
+	s := string(d.appendDigits(buf[:0]))
 	switch {
 	case d.exp >= 0:
 		s += strings.Repeat("0", int(d.exp))
@@ -124,7 +185,7 @@ func (d Decimal) String() string {
 	default:
 		s = "0." + strings.Repeat("0", int(-d.exp)-len(s)) + s
 	}
-	if neg {
+	if d.Sign() < 0 {
 		s = "-" + s
 	}
 	return s
@@ -142,14 +203,22 @@ func (d Decimal) Cmp(o Decimal) int {
 // Add returns d + o.
 func (d Decimal) Add(o Decimal) Decimal {
 	a, b, exp := align(d, o)
-	var out Decimal
-	out.coef.Add(a, b)
-	out.exp = exp
-	return out.normal()
+	return fromBig(a.Add(a, b), exp)
 }
 
 // Sign is -1, 0 or 1.
-func (d Decimal) Sign() int { return d.coef.Sign() }
+func (d Decimal) Sign() int {
+	if d.large != nil {
+		return d.large.Sign()
+	}
+	switch {
+	case d.small < 0:
+		return -1
+	case d.small > 0:
+		return 1
+	}
+	return 0
+}
 
 func align(a, b Decimal) (*big.Int, *big.Int, int32) {
 	exp := min(a.exp, b.exp)
@@ -157,29 +226,11 @@ func align(a, b Decimal) (*big.Int, *big.Int, int32) {
 }
 
 func scaled(d Decimal, exp int32) *big.Int {
-	out := new(big.Int).Set(&d.coef)
+	out := d.coef()
 	if d.exp > exp {
 		out.Mul(out, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.exp-exp)), nil))
 	}
 	return out
-}
-
-// NumericValue lets pgx write a Decimal to a numeric column exactly,
-// including in binary COPY.
-func (d Decimal) NumericValue() (pgtype.Numeric, error) {
-	return pgtype.Numeric{Int: new(big.Int).Set(&d.coef), Exp: d.exp, Valid: true}, nil
-}
-
-// ScanNumeric lets pgx read a numeric column into a Decimal.
-func (d *Decimal) ScanNumeric(n pgtype.Numeric) error {
-	if !n.Valid || n.NaN || n.InfinityModifier != 0 {
-		return errors.New("decimal: cannot scan NULL, NaN or infinity")
-	}
-	var out Decimal
-	out.coef.Set(n.Int)
-	out.exp = n.Exp
-	*d = out.normal()
-	return nil
 }
 
 // MarshalJSON writes d as a JSON number.

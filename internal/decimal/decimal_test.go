@@ -3,8 +3,12 @@ package decimal
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 func TestParse(t *testing.T) {
@@ -61,7 +65,8 @@ func TestArithmetic(t *testing.T) {
 // FuzzParse: no input panics; whatever parses prints as a number that
 // parses back to the same value.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"0", "1.5", "-2e-3", "1.4799118041992184e-11", "9999999999999999999999", "1e1000"} {
+	for _, s := range []string{"0", "1.5", "-2e-3", "1.4799118041992184e-11", "9999999999999999999999", "1e1000",
+		"999999999999999999", "-1000000000000000000", "-9223372036854775808", "0.000123456789012345678"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -76,5 +81,64 @@ func FuzzParse(f *testing.F) {
 		if !json.Valid([]byte(d.String())) {
 			t.Fatalf("%q -> %s is not a JSON number", s, d)
 		}
+		// Exact, whether the coefficient took an int64 or a big.Int.
+		want, ok := new(big.Rat).SetString(s)
+		if got, _ := new(big.Rat).SetString(d.String()); ok && got.Cmp(want) != 0 {
+			t.Fatalf("%q parsed as %s", s, d)
+		}
+		b, err := d.AppendBinary(nil)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if back := readBinary(t, b); !back.Equal(d) {
+			t.Fatalf("%q -> %x reads back as %s", s, b, back)
+		}
 	})
+}
+
+// readBinary decodes PostgreSQL's binary numeric with pgx's own decoder.
+func readBinary(t *testing.T, b []byte) Decimal {
+	t.Helper()
+	var n pgtype.Numeric
+	if err := pgtype.NewMap().Scan(pgtype.NumericOID, pgtype.BinaryFormatCode, b, &n); err != nil {
+		t.Fatalf("pgx cannot read %x: %v", b, err)
+	}
+	var d Decimal
+	if err := d.ScanNumeric(n); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestAppendBinary(t *testing.T) {
+	for in, want := range map[string]string{
+		// ndigits, weight, sign, dscale, then base-10,000 digits
+		"0":          "0000 0000 0000 0000",
+		"1":          "0001 0000 0000 0000 0001",
+		"12.345":     "0002 0000 0000 0003 000c 0d7a",
+		"-0.0001":    "0001 ffff 4000 0004 0001",
+		"10000":      "0001 0001 0000 0000 0001",
+		"1.5e-11":    "0001 fffd 0000 000c 000f",
+		"123456789":  "0003 0002 0000 0000 0001 0929 1a85",
+		"0.00001234": "0001 fffe 0000 0008 04d2",
+	} {
+		got, err := MustParse(in).AppendBinary(nil)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if hex := spaced(got); hex != want {
+			t.Errorf("%s = %s, want %s", in, hex, want)
+		}
+		if back := readBinary(t, got); !back.Equal(MustParse(in)) {
+			t.Errorf("%s reads back as %s", in, back)
+		}
+	}
+}
+
+func spaced(b []byte) string {
+	var s []string
+	for i := 0; i+1 < len(b); i += 2 {
+		s = append(s, fmt.Sprintf("%02x%02x", b[i], b[i+1]))
+	}
+	return strings.Join(s, " ")
 }
