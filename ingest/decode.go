@@ -1,11 +1,9 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -17,18 +15,11 @@ import (
 // of the wrong type, a required value missing or null.
 var ErrMalformed = errors.New("malformed response")
 
-type jsonObj = map[string]any
-
 // parseBody decodes a response body, keeping numbers as their exact text.
 func parseBody(body []byte) (jsonObj, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var root any
-	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("%w: invalid JSON: %v", ErrMalformed, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the JSON document", ErrMalformed)
+	root, err := parseJSON(body)
+	if err != nil {
+		return nil, err
 	}
 	o, ok := root.(jsonObj)
 	if !ok {
@@ -65,29 +56,29 @@ var metaKeys = []string{"status", "success", "message", "error_reason"}
 // success or message.
 func payload(root jsonObj, keys ...string) (any, error) {
 	for _, k := range []string{"status", "success"} {
-		if v, ok := root[k]; ok && v == false {
-			if msg, _ := root["message"].(string); msg != "" && !strings.HasPrefix(strings.ToLower(msg), "no ") {
+		if v, ok := root.lookup(k); ok && v == false {
+			if msg, _ := root.get("message").(string); msg != "" && !strings.HasPrefix(strings.ToLower(msg), "no ") {
 				return nil, fmt.Errorf("%w: the API reported failure: %s", ErrMalformed, msg)
 			}
 		}
 	}
 	for _, k := range keys {
-		if v, ok := root[k]; ok {
+		if v, ok := root.lookup(k); ok {
 			return v, nil
 		}
 	}
 	var others []string
-	for k, v := range root {
-		if slices.Contains(metaKeys, k) {
+	for _, m := range root {
+		if slices.Contains(metaKeys, m.key) || slices.Contains(others, m.key) {
 			continue
 		}
-		switch v.(type) {
+		switch root.get(m.key).(type) { // of a repeated key, the last counts
 		case jsonObj, []any:
-			others = append(others, k)
+			others = append(others, m.key)
 		}
 	}
 	if len(others) == 1 {
-		return root[others[0]], nil
+		return root.get(others[0]), nil
 	}
 	slices.Sort(others)
 	return nil, fmt.Errorf("%w: no payload under %v (fields: %v)", ErrMalformed, keys, others)
@@ -149,10 +140,10 @@ func kind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// field returns o[key] and whether it should be read: absent fields and
+// field returns o's value of key and whether it should be read: absent fields and
 // documented nulls are nil (and not an error unless required).
 func (r *reader) field(o jsonObj, path, key string, required bool) (any, bool) {
-	v, present := o[key]
+	v, present := o.lookup(key)
 	switch {
 	case !present && required:
 		r.fail(path+"."+key, "missing")
@@ -209,7 +200,7 @@ func (r *reader) str(o jsonObj, path, key string, required bool) any {
 		r.fail(path+"."+key, "want a string, got %s", kind(v))
 		return nil
 	}
-	return s
+	return strings.Clone(s) // a row must not keep the whole body alive
 }
 
 // id reads an identifier, an integer or a string, as text.
@@ -224,12 +215,12 @@ func (r *reader) id(o jsonObj, path, key string, required bool) any {
 			r.fail(path+"."+key, "want an integer id, got %s", x)
 			return nil
 		}
-		return x.String()
+		return strings.Clone(x.String())
 	case string:
 		if x == "" && required {
 			r.fail(path+"."+key, "empty id")
 		}
-		return x
+		return strings.Clone(x)
 	}
 	r.fail(path+"."+key, "want an id, got %s", kind(v))
 	return nil

@@ -71,10 +71,10 @@ func decodeList(f *fetched) (decoded, error) {
 		return decoded{}, err
 	}
 	o := r.obj(p, "payload")
-	items := r.arr(o["billing_history"], "payload.billing_history")
+	items := r.arr(o.get("billing_history"), "payload.billing_history")
 	var out decoded
 	out.total, _ = r.integer(o, "payload", "total_count", false)
-	if pg, ok := o["pagination"].(jsonObj); ok {
+	if pg, ok := o.get("pagination").(jsonObj); ok {
 		out.pages, _ = r.integer(pg, "payload.pagination", "pages", false)
 		if t, ok := r.integer(pg, "payload.pagination", "total_count", false); ok {
 			out.total = t // the outer count may count the page only
@@ -85,8 +85,8 @@ func decodeList(f *fetched) (decoded, error) {
 	for i, item := range items {
 		path := fmt.Sprintf("payload.billing_history[%d]", i)
 		it := r.obj(item, path)
-		a := r.obj(it["attributes"], path+".attributes")
-		m := r.obj(it["metrics"], path+".metrics")
+		a := r.obj(it.get("attributes"), path+".attributes")
+		m := r.obj(it.get("metrics"), path+".metrics")
 		id := r.id(a, path+".attributes", "infrahub_id", true)
 		if r.err != nil {
 			return decoded{}, r.err
@@ -127,9 +127,9 @@ func decodeList(f *fetched) (decoded, error) {
 	return out, nil
 }
 
-// fingerprint hashes a list item canonically (Go sorts map keys).
+// fingerprint hashes a list item canonically (encoding/json sorts map keys).
 func fingerprint(v any) string {
-	b, _ := json.Marshal(v)
+	b, _ := json.Marshal(plain(v))
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }
@@ -152,7 +152,7 @@ func monthCostRow(f *fetched, r *reader, family, id string, status any, m jsonOb
 // window holds no data for it.
 func item(r *reader, p any) (jsonObj, string) {
 	o := r.obj(p, "payload")
-	if hist, ok := o["billing_history"]; ok {
+	if hist, ok := o.lookup("billing_history"); ok {
 		items := r.arr(hist, "payload.billing_history")
 		if len(items) == 0 {
 			return nil, ""
@@ -172,8 +172,8 @@ func decodeDetail(f *fetched) (decoded, error) {
 	if it == nil {
 		return decoded{}, r.err
 	}
-	a := r.obj(it["attributes"], path+".attributes")
-	m := r.obj(it["metrics"], path+".metrics")
+	a := r.obj(it.get("attributes"), path+".attributes")
+	m := r.obj(it.get("metrics"), path+".metrics")
 	status := r.str(a, path+".attributes", "status", false)
 	attrs := map[string]any{}
 	for _, k := range []string{"subresource_type", "base_model_display_name"} {
@@ -195,13 +195,13 @@ func decodeDetail(f *fetched) (decoded, error) {
 			nil, nil, attrs)}},
 		{table: store.ResourceMonthCosts, rows: [][]any{monthCostRow(f, r, f.ep.Family, f.id, status, m, path+".metrics")}},
 	}}
-	if nodes, ok := it["nodes"]; ok {
+	if nodes, ok := it.lookup("nodes"); ok {
 		var rows [][]any
 		for i, n := range r.arr(nodes, path+".nodes") {
 			np := fmt.Sprintf("%s.nodes[%d]", path, i)
 			no := r.obj(n, np)
-			na := r.obj(no["attributes"], np+".attributes")
-			nm := r.obj(no["metrics"], np+".metrics")
+			na := r.obj(no.get("attributes"), np+".attributes")
+			nm := r.obj(no.get("metrics"), np+".metrics")
 			rows = append(rows, []any{Provider, f.id, r.id(na, np+".attributes", "infrahub_id", true), month(f.window.Start),
 				r.str(na, np+".attributes", "resource_name", false), r.num(nm, np+".metrics", "incurred_bill", true),
 				r.num(nm, np+".metrics", "price_per_hour", false), r.num(nm, np+".metrics", "usage_time", false)})
@@ -212,17 +212,32 @@ func decodeDetail(f *fetched) (decoded, error) {
 	return out, r.err
 }
 
-// points reads a graph series into time → value.
-func points(r *reader, v any, path string) map[time.Time]any {
-	out := map[time.Time]any{}
-	for i, p := range r.arr(v, path) {
-		pp := fmt.Sprintf("%s[%d]", path, i)
-		o := r.obj(p, pp)
-		t := r.timestamp(o, pp, "datetime", true)
-		val := r.num(o, pp, "value", true)
-		if t != nil {
-			out[t.(time.Time)] = val
+// point is one datapoint of a graph series.
+type point struct {
+	at    time.Time
+	value any // a decimal.Decimal
+}
+
+// points reads a graph series in the order the response gives it. A graph
+// has thousands of points, so a point's path is spelled out only for the
+// error of one that is broken.
+func points(r *reader, v any, path string) []point {
+	items := r.arr(v, path)
+	out := make([]point, 0, len(items))
+	var pr reader
+	for i, item := range items {
+		o, _ := item.(jsonObj)
+		t := pr.timestamp(o, "", "datetime", true)
+		val := pr.num(o, "", "value", true)
+		if pr.err != nil {
+			// Read it again with its path, for the error.
+			pp := fmt.Sprintf("%s[%d]", path, i)
+			o := r.obj(item, pp)
+			r.timestamp(o, pp, "datetime", true)
+			r.num(o, pp, "value", true)
+			return nil
 		}
+		out = append(out, point{t.(time.Time), val})
 	}
 	return out
 }
@@ -242,6 +257,9 @@ func granularity(r *reader, o jsonObj, path string) int {
 	return n
 }
 
+// graphSeries are the series of a resource's graph, in their columns' order.
+var graphSeries = []string{"incurred_bill", "input_tokens", "output_tokens", "total_tokens"}
+
 // decodeGraph reads GET /billing/billing/history/{family}/{id}/graph.
 func decodeGraph(f *fetched) (decoded, error) {
 	p, r, err := open(f)
@@ -252,22 +270,32 @@ func decodeGraph(f *fetched) (decoded, error) {
 	it, path := item(r, p)
 	var rows [][]any
 	if it != nil {
-		m := r.obj(it["metrics"], path+".metrics")
-		series := map[string]map[time.Time]any{}
-		for _, k := range []string{"incurred_bill", "input_tokens", "output_tokens", "total_tokens"} {
-			if v, ok := m[k+"_graph"]; ok {
-				series[k] = points(r, v, path+".metrics."+k+"_graph")
+		m := r.obj(it.get("metrics"), path+".metrics")
+		// One row per bucket, with a column per series. Boxed once, not per row.
+		family, id, secs := any(f.ep.Family), any(f.id), any(seconds)
+		var at map[time.Time][]any // a bucket's row, once a second series is read
+		for i, k := range graphSeries {
+			v, ok := m.lookup(k + "_graph")
+			if !ok {
+				continue
 			}
-		}
-		at := map[time.Time]bool{}
-		for _, s := range series {
-			for t := range s {
-				at[t] = true
+			if at == nil && len(rows) > 0 {
+				at = make(map[time.Time][]any, len(rows))
+				for _, row := range rows {
+					at[row[4].(time.Time)] = row
+				}
 			}
-		}
-		for t := range at {
-			rows = append(rows, []any{Provider, f.ep.Family, f.id, seconds, t,
-				series["incurred_bill"][t], series["input_tokens"][t], series["output_tokens"][t], series["total_tokens"][t]})
+			for _, pt := range points(r, v, path+".metrics."+k+"_graph") {
+				row := at[pt.at]
+				if row == nil {
+					row = []any{Provider, family, id, secs, pt.at, nil, nil, nil, nil}
+					rows = append(rows, row)
+					if at != nil {
+						at[pt.at] = row
+					}
+				}
+				row[5+i] = pt.value
+			}
 		}
 	}
 	if r.err != nil {
@@ -315,15 +343,17 @@ func decodeSubResources(f *fetched) (decoded, error) {
 	it, path := item(r, p)
 	var rows [][]any
 	if it != nil {
-		m := r.obj(it["metrics"], path+".metrics")
+		m := r.obj(it.get("metrics"), path+".metrics")
+		id, secs := any(f.id), any(seconds) // boxed once, not per row
 		for _, k := range subresources {
 			if graph {
-				v, ok := m[k+"_incurred_bill_graph"]
+				v, ok := m.lookup(k + "_incurred_bill_graph")
 				if !ok {
 					continue
 				}
-				for t, val := range points(r, v, path+".metrics."+k+"_incurred_bill_graph") {
-					rows = append(rows, []any{Provider, f.id, k, seconds, t, val})
+				sub := any(k)
+				for _, pt := range points(r, v, path+".metrics."+k+"_incurred_bill_graph") {
+					rows = append(rows, []any{Provider, id, sub, secs, pt.at, pt.value})
 				}
 				continue
 			}
@@ -360,11 +390,11 @@ func decodeOrg(f *fetched) (decoded, error) {
 	it, path := item(r, p)
 	var out decoded
 	if it != nil {
-		m := r.obj(it["metrics"], path+".metrics")
+		m := r.obj(it.get("metrics"), path+".metrics")
 		if graph {
 			var rows [][]any
-			for t, v := range points(r, m["incurred_bill_graph"], path+".metrics.incurred_bill_graph") {
-				rows = append(rows, []any{Provider, seconds, t, v})
+			for _, pt := range points(r, m.get("incurred_bill_graph"), path+".metrics.incurred_bill_graph") {
+				rows = append(rows, []any{Provider, seconds, pt.at, pt.value})
 			}
 			out.writes = append(out.writes, write{table: store.OrgCostDatapoints, rows: rows,
 				scope: graphScope(map[string]any{"provider": Provider}, seconds, f.window)})
