@@ -1,12 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -202,25 +202,41 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`, goneHistory
 	return t
 }
 
-// keyOf renders a row's key columns as one comparable string.
-func (t *Table) keyOf(row []any) string {
-	var b strings.Builder
+// compareKeys orders rows by their key columns.
+func (t *Table) compareKeys(a, b []any) int {
 	for i := range t.Key {
-		switch v := row[i].(type) {
-		case string:
-			b.WriteString(v)
-		case time.Time:
-			b.WriteString(strconv.FormatInt(v.UnixNano(), 36))
-		case int:
-			b.WriteString(strconv.Itoa(v))
-		case int64:
-			b.WriteString(strconv.FormatInt(v, 10))
-		default:
-			fmt.Fprint(&b, v)
+		if c := compareValues(a[i], b[i]); c != 0 {
+			return c
 		}
-		b.WriteByte(0)
 	}
-	return b.String()
+	return 0
+}
+
+// compareValues orders two key values: by value when both have the same
+// common type (times by instant), else by type and printed form.
+func compareValues(a, b any) int {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Compare(y)
+		}
+	case int:
+		if y, ok := b.(int); ok {
+			return cmp.Compare(x, y)
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp.Compare(x, y)
+		}
+	}
+	if c := strings.Compare(fmt.Sprintf("%T", a), fmt.Sprintf("%T", b)); c != 0 {
+		return c
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
 // dedupe folds rows of the same key into one, as the merge folds a row into
@@ -229,23 +245,16 @@ func (t *Table) keyOf(row []any) string {
 // orders rows by key, so that concurrent writers touch shared rows in the
 // same order.
 func (t *Table) dedupe(rows [][]any) [][]any {
-	type keyed struct {
-		key string
-		row []any
-	}
-	all := make([]keyed, len(rows))
-	for i, r := range rows {
-		all[i] = keyed{t.keyOf(r), r}
-	}
 	// A stable sort keeps the rows of a key in the order given.
-	slices.SortStableFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-	out := make([][]any, 0, len(all))
-	for i, k := range all {
-		if i > 0 && k.key == all[i-1].key {
-			out[len(out)-1] = t.fold(out[len(out)-1], k.row)
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, t.compareKeys)
+	out := rows[:0]
+	for _, row := range rows {
+		if len(out) > 0 && t.compareKeys(out[len(out)-1], row) == 0 {
+			out[len(out)-1] = t.fold(out[len(out)-1], row)
 			continue
 		}
-		out = append(out, k.row)
+		out = append(out, row)
 	}
 	return out
 }
