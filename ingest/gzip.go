@@ -3,8 +3,8 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
-	"io"
 	"sync"
 )
 
@@ -28,8 +28,12 @@ func compress(body []byte) []byte {
 	return buf.Bytes()
 }
 
-// decompress reads a body compress made.
-func decompress(gz []byte) ([]byte, error) {
+// maxPresize bounds the buffer decompress sizes from a payload's own
+// trailer, which a damaged payload could get wrong.
+const maxPresize = 64 << 20
+
+// decompress reads a body compress made into buf, replacing its contents.
+func decompress(buf *bytes.Buffer, gz []byte) error {
 	zr, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
 	if zr == nil {
@@ -38,12 +42,16 @@ func decompress(gz []byte) ([]byte, error) {
 		err = zr.Reset(bytes.NewReader(gz))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decompress: %w", err)
+		return fmt.Errorf("decompress: %w", err)
 	}
 	defer gzipReaders.Put(zr)
-	body, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("decompress: %w", err)
+	buf.Reset()
+	// gzip's trailer ends with the body's size: read it into one
+	// allocation (ReadFrom wants bytes.MinRead spare to see the end).
+	size := binary.LittleEndian.Uint32(gz[len(gz)-4:])
+	buf.Grow(int(min(size, maxPresize)) + bytes.MinRead)
+	if _, err := buf.ReadFrom(zr); err != nil {
+		return fmt.Errorf("decompress: %w", err)
 	}
-	return body, nil
+	return nil
 }

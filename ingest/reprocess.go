@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -222,22 +223,28 @@ func (rp *reprocessor) write(ctx context.Context, slots chan struct{}, batch []w
 	return nil
 }
 
+// bodies are buffers for decompressed payloads: decoding copies what it
+// keeps, so a buffer is reused as soon as its payload is decoded.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // replay decodes a stored payload as the crawler did when it fetched it.
 func replay(p store.RawPayload) (decoded, error) {
 	ep := endpoint(p.Endpoint)
 	if ep == nil {
 		return decoded{}, fmt.Errorf("no endpoint named %q in this version's catalog", p.Endpoint)
 	}
-	body, err := decompress(p.BodyGzip)
-	if err != nil {
+	body := bodies.Get().(*bytes.Buffer)
+	defer bodies.Put(body)
+	if err := decompress(body, p.BodyGzip); err != nil {
 		return decoded{}, err
 	}
-	f := &fetched{ep: ep, observed: p.FetchedAt.UTC(), body: body}
+	f := &fetched{ep: ep, observed: p.FetchedAt.UTC(), body: body.Bytes()}
 	if p.WindowStart != nil && p.WindowEnd != nil {
 		f.window = store.Window{Start: p.WindowStart.UTC(), End: p.WindowEnd.UTC()}
 		f.current = !f.window.End.Before(f.observed)
 	}
 	if ep.Param != "" {
+		var err error
 		if f.id, err = pathParam(ep.Path, p.Params); err != nil {
 			return decoded{}, err
 		}
