@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -135,9 +136,10 @@ func TestWriteIsIdempotentAndTracksRestatements(t *testing.T) {
 			}
 		}
 	}
+	// In the order they were recorded: a batch deletes stale rows first.
 	want := []string{
-		fmt.Sprintf("billing.cost_datapoints vm-1 incurred_bill 1.007->9.5 run %d", run2),
 		fmt.Sprintf("billing.cost_datapoints vm-1 incurred_bill 1.04->gone run %d", run2),
+		fmt.Sprintf("billing.cost_datapoints vm-1 incurred_bill 1.007->9.5 run %d", run2),
 	}
 	if got := restatements(t, s); !slices.Equal(got, want) {
 		t.Errorf("restatements:\n%q\nwant\n%q", got, want)
@@ -204,6 +206,40 @@ func TestWriteFoldsDuplicateKeys(t *testing.T) {
 	if name != "data-1" || status != "DELETED" || !at.Equal(created) || attrs != `{"size": 60, "type": "ssd", "uuid": "u-7"}` {
 		t.Fatalf("folded row: %s %s %s %s", name, status, at, attrs)
 	}
+}
+
+// TestWriteKeepsTheLastOfRepeatedKeys: in a large batch with keys
+// repeated in random order, each key stores its last row.
+func TestWriteKeepsTheLastOfRepeatedKeys(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[string][2]string{}
+	var rows [][]any
+	for i := range 5000 {
+		resource, h := fmt.Sprintf("vm-%d", rng.IntN(20)), rng.IntN(50)
+		v := fmt.Sprintf("%d.5", i)
+		rows = append(rows, point(resource, h, v))
+		want[resource+"@"+day0.Add(time.Duration(h)*time.Hour).Format("2006-01-02 15:04:05-07")] = [2]string{v}
+	}
+	write(t, s, 0, store.CostDatapoints, rows, nil)
+	got := rowVersions(t, s)
+	for k, v := range got {
+		got[k] = [2]string{v[0]} // values only
+	}
+	if !mapsEqual(got, want) {
+		t.Fatalf("stored %d rows, want %d; differences: %v", len(got), len(want), diffKeys(got, want))
+	}
+}
+
+func diffKeys(got, want map[string][2]string) []string {
+	var out []string
+	for k, v := range want {
+		if got[k] != v && len(out) < 5 {
+			out = append(out, fmt.Sprintf("%s: %v, want %v", k, got[k], v))
+		}
+	}
+	return out
 }
 
 // TestNumericsAreExact: amounts reach numeric columns digit for digit, by
