@@ -26,14 +26,14 @@ type tableGrowth struct {
 	inserted int64 // rows inserted since
 }
 
-// keepStatistics analyzes the tables a committed batch has doubled. It is an
-// optimisation: a failure is logged, never returned.
-func (s *Store) keepStatistics(ctx context.Context, written map[string]WriteResult) {
-	for name, r := range written {
+// keepStatistics analyzes the key columns of the tables a committed batch
+// has doubled. It is an optimisation: a failure is logged, never returned.
+func (s *Store) keepStatistics(ctx context.Context, b *Batch) {
+	for name, r := range b.Result {
 		if r.Inserted == 0 || !s.grown(ctx, name, r.Inserted) {
 			continue
 		}
-		if _, err := s.pool.Exec(ctx, "ANALYZE "+quote(name)); err != nil {
+		if _, err := s.pool.Exec(ctx, b.tables[name].analyze); err != nil {
 			s.logger.WarnContext(ctx, "could not analyze a table after a bulk write", "table", name, "err", err)
 		}
 	}

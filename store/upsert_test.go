@@ -279,6 +279,10 @@ func TestBulkWritesKeepStatistics(t *testing.T) {
 		}
 		return n
 	}
+	// Only the writer may measure the table here.
+	if _, err := s.Pool().Exec(t.Context(), "ALTER TABLE billing.cost_datapoints SET (autovacuum_enabled = false)"); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 	var rows [][]any
 	for i := range 12000 {
@@ -291,6 +295,15 @@ func TestBulkWritesKeepStatistics(t *testing.T) {
 	}
 	if n := reltuples("billing.vm_subresource_costs"); n > 0 {
 		t.Errorf("one row had vm_subresource_costs analyzed (reltuples %v)", n)
+	}
+	// The key columns, which the writer's statements use.
+	var measured []string
+	if err := s.Pool().QueryRow(t.Context(), `SELECT array_agg(attname::text ORDER BY attname) FROM pg_stats
+		WHERE schemaname = 'billing' AND tablename = 'cost_datapoints'`).Scan(&measured); err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.Sorted(slices.Values(store.CostDatapoints.Key)); !slices.Equal(measured, want) {
+		t.Errorf("columns measured: %v, want the key %v", measured, want)
 	}
 }
 
