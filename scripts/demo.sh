@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL, or run make demo}"
 
-port=${DEMO_SIM_PORT:-18089}
+port=${DEMO_SIM_PORT:-0} # 0: any free port
 key="demo-$(date +%s)-$RANDOM"
 log=$(mktemp -t hyperstack-sim.XXXXXX.log)
 
@@ -14,17 +14,23 @@ echo "== migrate up"
 bin/migrate --create-database up
 
 echo
-echo "== starting the billing API simulator on 127.0.0.1:$port (log: $log)"
+echo "== starting the billing API simulator (log: $log)"
 bin/hyperstack-sim --addr "127.0.0.1:$port" --api-key "$key" --scale small --rate-limit 6000 >"$log" 2>&1 &
 sim=$!
 trap 'kill $sim 2>/dev/null || true' EXIT
+# Its own line says where it listens; probing the port could find another
+# server there.
+url=""
 for _ in $(seq 100); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+	url=$(grep -o 'url=http://[^ ]*' "$log" | head -n 1 | cut -d= -f2) || true
+	[ -n "$url" ] && break
 	kill -0 "$sim" 2>/dev/null || { cat "$log" >&2; exit 1; }
 	sleep 0.1
 done
+[ -n "$url" ] || { echo "the simulator did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+echo "listening at $url"
 
-export HYPERSTACK_API_URL="http://127.0.0.1:$port/v1" HYPERSTACK_API_KEY="$key" INGEST_RATE=5400 LOG_LEVEL=warn
+export HYPERSTACK_API_URL="$url" HYPERSTACK_API_KEY="$key" INGEST_RATE=5400 LOG_LEVEL=warn
 since=$(date -u -d "$(date -u +%Y-%m-01) -2 months" +%Y-%m)
 echo
 echo "== ingest backfill --since $since"
