@@ -23,7 +23,7 @@ func benchRows(n int, changed bool) [][]any {
 			cents++
 		}
 		rows = append(rows, []any{
-			"hyperstack", "virtual-machine", fmt.Sprintf("vm-%d", i/1000), 3600,
+			"hyperstack", "default", "virtual-machine", fmt.Sprintf("vm-%d", i/1000), 3600,
 			day0.Add(time.Duration(i%1000) * time.Hour), decimal.MustParse(fmt.Sprintf("%d.%06d", cents, i%1000000)), nil, nil, nil,
 		})
 	}
@@ -60,7 +60,7 @@ func BenchmarkLoadDatapoints(b *testing.B) {
 	}
 	load := func(rs [][]any) store.WriteResult {
 		res, err := s.WriteBatch(ctx, 0, func(ctx context.Context, batch *store.Batch) error {
-			return batch.Write(ctx, store.CostDatapoints, rs, nil)
+			return batch.Write(ctx, store.CostDatapoints.Table, rs, nil)
 		})
 		if err != nil {
 			b.Fatal(err)

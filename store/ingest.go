@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -28,8 +29,8 @@ func (s *Store) RecordRunError(ctx context.Context, runID int64, e RunError) err
 		status = &e.HTTPStatus
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO ingest.run_errors (run_id, endpoint, resource_id, http_status, attempts, message)
-		VALUES ($1, $2, $3, $4, $5, $6)`, runID, e.Endpoint, resource, status, e.Attempts, truncate(e.Message, 2000))
+		INSERT INTO ingest.run_errors (run_id, provider, account, endpoint, resource_id, http_status, attempts, message)
+		SELECT id, provider, account, $2, $3, $4, $5, $6 FROM ingest.runs WHERE id = $1`, runID, e.Endpoint, resource, status, e.Attempts, Clip(e.Message, 2000))
 	if err != nil {
 		return fmt.Errorf("record run error: %w", err)
 	}
@@ -51,11 +52,17 @@ func (s *Store) RunErrors(ctx context.Context, runID int64) ([]RunError, error) 
 	})
 }
 
-func truncate(s string, n int) string {
+// Clip cuts s to at most n bytes on a character boundary, marking the cut:
+// PostgreSQL refuses a text cut inside a UTF-8 sequence.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // UnitState is what the crawler last saw of one unit of work.
@@ -66,10 +73,10 @@ type UnitState struct {
 }
 
 // FetchStates loads the fetch state of every unit whose name starts with prefix.
-func (s *Store) FetchStates(ctx context.Context, provider, prefix string) (map[string]UnitState, error) {
+func (s *Store) FetchStates(ctx context.Context, owner Owner, prefix string) (map[string]UnitState, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT unit, fingerprint, fetched_at, full_refresh_at FROM ingest.fetch_state
-		WHERE provider = $1 AND starts_with(unit, $2)`, provider, prefix)
+		WHERE provider = $1 AND account = $2 AND starts_with(unit, $3)`, owner.Provider, owner.Account, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("read fetch state: %w", err)
 	}
@@ -88,13 +95,13 @@ func (s *Store) FetchStates(ctx context.Context, provider, prefix string) (map[s
 
 // RecordSightings notes that resources were seen by a run: first seen stays,
 // last seen moves.
-func (s *Store) RecordSightings(ctx context.Context, provider, family string, ids []string, runID int64, at time.Time) error {
+func (s *Store) RecordSightings(ctx context.Context, owner Owner, family string, ids []string, runID int64, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO ingest.resource_sightings (provider, family, resource_id, first_seen_at, last_seen_at, last_run_id)
-		SELECT $1, $2, id, $4, $4, $3 FROM unnest($5::text[]) AS id
-		ON CONFLICT (provider, family, resource_id)
+		INSERT INTO ingest.resource_sightings (provider, account, family, resource_id, first_seen_at, last_seen_at, last_run_id)
+		SELECT $1, $6, $2, id, $4, $4, $3 FROM unnest($5::text[]) AS id
+		ON CONFLICT (provider, account, family, resource_id)
 		DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, last_run_id = EXCLUDED.last_run_id`,
-		provider, family, runID, at, ids)
+		owner.Provider, family, runID, at, ids, owner.Account)
 	if err != nil {
 		return fmt.Errorf("record sightings: %w", err)
 	}
@@ -102,8 +109,9 @@ func (s *Store) RecordSightings(ctx context.Context, provider, family string, id
 }
 
 // BackfillDone lists the billing months a backfill has finished.
-func (s *Store) BackfillDone(ctx context.Context, provider string) (map[time.Time]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT billing_month FROM ingest.backfill_months WHERE provider = $1`, provider)
+func (s *Store) BackfillDone(ctx context.Context, owner Owner) (map[time.Time]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT billing_month FROM ingest.backfill_months WHERE provider = $1 AND account = $2`,
+		owner.Provider, owner.Account)
 	if err != nil {
 		return nil, fmt.Errorf("read backfill progress: %w", err)
 	}
@@ -119,11 +127,11 @@ func (s *Store) BackfillDone(ctx context.Context, provider string) (map[time.Tim
 }
 
 // MarkBackfillDone records that every unit of a billing month was fetched.
-func (s *Store) MarkBackfillDone(ctx context.Context, provider string, month time.Time, runID int64) error {
+func (s *Store) MarkBackfillDone(ctx context.Context, owner Owner, month time.Time, runID int64) error {
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO ingest.backfill_months (provider, billing_month, completed_at, run_id) VALUES ($1, $2, now(), $3)
-		ON CONFLICT (provider, billing_month) DO UPDATE SET completed_at = now(), run_id = EXCLUDED.run_id`,
-		provider, month, runID)
+		INSERT INTO ingest.backfill_months (provider, account, billing_month, completed_at, run_id) VALUES ($1, $2, $3, now(), $4)
+		ON CONFLICT (provider, account, billing_month) DO UPDATE SET completed_at = now(), run_id = EXCLUDED.run_id`,
+		owner.Provider, owner.Account, month, runID)
 	if err != nil {
 		return fmt.Errorf("record backfill progress: %w", err)
 	}
@@ -147,14 +155,14 @@ type RawPayload struct {
 // older. Point-in-time endpoints (no window: credit, usage, thresholds) are
 // observations, and every body of theirs is replayed, observed when it was
 // last fetched. Each payload is fn's own to keep.
-func (s *Store) EachRawPayload(ctx context.Context, provider string, fn func(RawPayload) error) error {
+func (s *Store) EachRawPayload(ctx context.Context, owner Owner, fn func(RawPayload) error) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT endpoint, params, window_start, window_end, fetched_at, body_gzip FROM (
 		    SELECT DISTINCT ON (endpoint, regexp_replace(params, 'end_date=[^&]*', ''), CASE WHEN window_start IS NULL THEN id END)
 		           id, endpoint, params, window_start, window_end, fetched_at, body_gzip
-		    FROM ingest.raw_payloads WHERE provider = $1 AND status_code = 200
+		    FROM ingest.raw_payloads WHERE provider = $1 AND account = $2 AND status_code = 200
 		    ORDER BY endpoint, regexp_replace(params, 'end_date=[^&]*', ''), CASE WHEN window_start IS NULL THEN id END, fetched_at DESC, id DESC
-		) latest ORDER BY fetched_at, id`, provider)
+		) latest ORDER BY fetched_at, id`, owner.Provider, owner.Account)
 	if err != nil {
 		return fmt.Errorf("read raw payloads: %w", err)
 	}
@@ -176,10 +184,10 @@ func (s *Store) EachRawPayload(ctx context.Context, provider string, fn func(Raw
 }
 
 // Freshness is when each endpoint family last answered successfully.
-func (s *Store) Freshness(ctx context.Context, provider string) (map[string]time.Time, error) {
+func (s *Store) Freshness(ctx context.Context, owner Owner) (map[string]time.Time, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT split_part(endpoint, '/', 1), max(fetched_at) FROM ingest.raw_payloads
-		WHERE provider = $1 AND status_code = 200 GROUP BY 1`, provider)
+		WHERE provider = $1 AND account = $2 AND status_code = 200 GROUP BY 1`, owner.Provider, owner.Account)
 	if err != nil {
 		return nil, fmt.Errorf("read freshness: %w", err)
 	}
@@ -191,4 +199,45 @@ func (s *Store) Freshness(ctx context.Context, provider string) (map[string]time
 		return nil
 	})
 	return out, err
+}
+
+// AccountInfo is what the warehouse knows of one configured source, for
+// billing.accounts. Empty fields leave what is stored.
+type AccountInfo struct {
+	Owner             Owner
+	DisplayName       string
+	ProviderAccountID string
+	Currency          string
+	Region            string
+}
+
+// SeeAccount records that a source's run started: the account's row is
+// created the first time, and its last sighting moves.
+func (s *Store) SeeAccount(ctx context.Context, a AccountInfo) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO billing.accounts (provider, account, display_name, provider_account_id, currency, region)
+		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), nullif($5, ''), nullif($6, ''))
+		ON CONFLICT (provider, account) DO UPDATE SET
+		    display_name = coalesce(EXCLUDED.display_name, billing.accounts.display_name),
+		    provider_account_id = coalesce(EXCLUDED.provider_account_id, billing.accounts.provider_account_id),
+		    currency = coalesce(EXCLUDED.currency, billing.accounts.currency),
+		    region = coalesce(EXCLUDED.region, billing.accounts.region),
+		    last_seen_at = now()`,
+		a.Owner.Provider, a.Owner.Account, a.DisplayName, a.ProviderAccountID, a.Currency, a.Region)
+	if err != nil {
+		return fmt.Errorf("record account %s: %w", a.Owner, err)
+	}
+	return nil
+}
+
+// PayloadOwners lists the sources that have raw payloads, in order.
+func (s *Store) PayloadOwners(ctx context.Context) ([]Owner, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT provider, account FROM ingest.raw_payloads ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read raw payload owners: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Owner, error) {
+		var o Owner
+		return o, r.Scan(&o.Provider, &o.Account)
+	})
 }

@@ -30,7 +30,7 @@ func (e *BusyError) Error() string {
 
 func (e *BusyError) Unwrap() error { return ErrBusy }
 
-// RunLock is the single-flight lock of a provider's runs: a session-level
+// RunLock is the single-flight lock of an account's runs: a session-level
 // advisory lock held on a dedicated connection for the whole run. If the
 // process dies, the connection closes and the lock is free.
 type RunLock struct {
@@ -38,20 +38,20 @@ type RunLock struct {
 	key  int64
 }
 
-func runLockKey(provider string) int64 {
+func runLockKey(owner Owner) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("billing-warehouse run " + provider))
+	h.Write([]byte("billing-warehouse run " + owner.Provider + "\x00" + owner.Account))
 	return int64(h.Sum64())
 }
 
 // TryRunLock takes the run lock, or returns a *BusyError naming the run
 // that holds it.
-func (s *Store) TryRunLock(ctx context.Context, provider string) (*RunLock, error) {
+func (s *Store) TryRunLock(ctx context.Context, owner Owner) (*RunLock, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, ConnectError(s.pool.Config().ConnConfig.Config, err)
 	}
-	key := runLockKey(provider)
+	key := runLockKey(owner)
 	var ok bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 		conn.Release()
@@ -64,7 +64,7 @@ func (s *Store) TryRunLock(ctx context.Context, provider string) (*RunLock, erro
 	busy := &BusyError{}
 	err = s.pool.QueryRow(ctx, `
 		SELECT id, started_at, host, pid FROM ingest.runs
-		WHERE provider = $1 AND status = 'running' ORDER BY started_at DESC LIMIT 1`, provider).
+		WHERE provider = $1 AND account = $2 AND status = 'running' ORDER BY started_at DESC LIMIT 1`, owner.Provider, owner.Account).
 		Scan(&busy.RunID, &busy.StartedAt, &busy.Host, &busy.PID)
 	if err != nil && ctx.Err() == nil {
 		busy.RunID = 0 // the holder has not recorded its run yet

@@ -59,7 +59,7 @@ type Window struct {
 // Run is one row of the ledger.
 type Run struct {
 	ID           int64
-	Provider     string
+	Owner        Owner
 	Trigger      Trigger
 	Window       Window
 	StartedAt    time.Time
@@ -74,15 +74,15 @@ type Run struct {
 
 // BeginRunParams describe a run about to start.
 type BeginRunParams struct {
-	Provider string // default "hyperstack"
-	Trigger  Trigger
-	Window   Window
+	Owner   Owner
+	Trigger Trigger
+	Window  Window
 	// StaleAfter is how long a running run may go without a heartbeat
 	// before it is declared abandoned. Default 5 minutes.
 	StaleAfter time.Duration
-	// HoldsLock says the caller holds the provider's run lock, so no other
-	// live process has a run of it: every run still marked running is
-	// abandoned, whatever its heartbeat.
+	// HoldsLock says the caller holds the owner's run lock, so no other
+	// live process has a run of it: every run of the owner still marked
+	// running is abandoned, whatever its heartbeat.
 	HoldsLock bool
 }
 
@@ -91,18 +91,18 @@ UPDATE ingest.runs
 SET status = 'abandoned',
     finished_at = now(),
     error_summary = format('no heartbeat since %s; the process running it died', heartbeat_at)
-WHERE status = 'running' AND (heartbeat_at < now() - $1::interval OR $2 AND provider = $3)`
+WHERE status = 'running' AND (heartbeat_at < now() - $1::interval OR $2 AND provider = $3 AND account = $4)`
 
 const insertRun = `
-INSERT INTO ingest.runs (provider, trigger, window_start, window_end, host, pid)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO ingest.runs (provider, account, trigger, window_start, window_end, host, pid)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING id`
 
 // BeginRun records a new running run and returns its id. In the same
 // transaction it marks runs whose process stopped heartbeating as abandoned.
 func (s *Store) BeginRun(ctx context.Context, p BeginRunParams) (int64, error) {
-	if p.Provider == "" {
-		p.Provider = "hyperstack"
+	if p.Owner.Provider == "" || p.Owner.Account == "" {
+		return 0, fmt.Errorf("begin run: no provider and account")
 	}
 	if p.StaleAfter <= 0 {
 		p.StaleAfter = 5 * time.Minute
@@ -110,14 +110,14 @@ func (s *Store) BeginRun(ctx context.Context, p BeginRunParams) (int64, error) {
 	host, _ := os.Hostname()
 	var id int64
 	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, abandonStaleRuns, p.StaleAfter, p.HoldsLock, p.Provider)
+		tag, err := tx.Exec(ctx, abandonStaleRuns, p.StaleAfter, p.HoldsLock, p.Owner.Provider, p.Owner.Account)
 		if err != nil {
 			return fmt.Errorf("mark abandoned runs: %w", err)
 		}
 		if n := tag.RowsAffected(); n > 0 {
 			s.logger.WarnContext(ctx, "marked runs abandoned", "count", n)
 		}
-		return tx.QueryRow(ctx, insertRun, p.Provider, string(p.Trigger),
+		return tx.QueryRow(ctx, insertRun, p.Owner.Provider, p.Owner.Account, string(p.Trigger),
 			nullTime(p.Window.Start), nullTime(p.Window.End), host, os.Getpid()).Scan(&id)
 	})
 	if err != nil {
@@ -163,7 +163,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status RunStatus, c 
 	}
 	var summary *string
 	if errSummary != "" {
-		errSummary = truncate(errSummary, maxErrorSummary)
+		errSummary = Clip(errSummary, maxErrorSummary)
 		summary = &errSummary
 	}
 	tag, err := s.pool.Exec(ctx, finishRun, runID, string(status),
@@ -178,7 +178,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status RunStatus, c 
 }
 
 const selectRuns = `
-SELECT id, provider, trigger, window_start, window_end, started_at, heartbeat_at, finished_at,
+SELECT id, provider, account, trigger, window_start, window_end, started_at, heartbeat_at, finished_at,
        status, requests, retries, rate_limited, rows_inserted, rows_updated, rows_deleted, errors,
        coalesce(error_summary, ''), host, pid
 FROM ingest.runs`
@@ -212,7 +212,7 @@ func (s *Store) RecentRuns(ctx context.Context, limit int) ([]Run, error) {
 func scanRun(row pgx.CollectableRow) (Run, error) {
 	var r Run
 	var start, end *time.Time
-	err := row.Scan(&r.ID, &r.Provider, &r.Trigger, &start, &end, &r.StartedAt, &r.HeartbeatAt, &r.FinishedAt,
+	err := row.Scan(&r.ID, &r.Owner.Provider, &r.Owner.Account, &r.Trigger, &start, &end, &r.StartedAt, &r.HeartbeatAt, &r.FinishedAt,
 		&r.Status, &r.Counters.Requests, &r.Counters.Retries, &r.Counters.RateLimited,
 		&r.Counters.RowsInserted, &r.Counters.RowsUpdated, &r.Counters.RowsDeleted, &r.Counters.Errors,
 		&r.ErrorSummary, &r.Host, &r.PID)
@@ -235,4 +235,19 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// LastScheduledStart is when the owner's newest scheduled run started
+// (zero for none).
+func (s *Store) LastScheduledStart(ctx context.Context, owner Owner) (time.Time, error) {
+	var t *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT max(started_at) FROM ingest.runs WHERE provider = $1 AND account = $2 AND trigger = 'schedule'`,
+		owner.Provider, owner.Account).Scan(&t)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the last run of %s: %w", owner, err)
+	}
+	if t == nil {
+		return time.Time{}, nil
+	}
+	return *t, nil
 }

@@ -19,7 +19,7 @@ func TestRunLedger(t *testing.T) {
 		Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
 		End:   time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 	}
-	id, err := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerBackfill, Window: window})
+	id, err := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerBackfill, Window: window})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestRunLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != store.RunRunning || run.Trigger != store.TriggerBackfill || run.Provider != "hyperstack" ||
+	if run.Status != store.RunRunning || run.Trigger != store.TriggerBackfill || run.Owner != testOwner ||
 		run.Window != window || run.FinishedAt != nil || run.PID == 0 {
 		t.Fatalf("new run = %+v", run)
 	}
@@ -75,11 +75,11 @@ func TestAbandonedRun(t *testing.T) {
 	s := dbtest.NewStore(t)
 	ctx := t.Context()
 
-	dead, err := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerSchedule})
+	dead, err := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerSchedule})
 	if err != nil {
 		t.Fatal(err)
 	}
-	alive, err := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerManual})
+	alive, err := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestAbandonedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	next, err := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerSchedule, StaleAfter: 2 * time.Minute})
+	next, err := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerSchedule, StaleAfter: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

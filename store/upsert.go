@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type Table struct {
 	// one, so attributes known to different endpoints accumulate.
 	Merge []string
 
+	goTypes                                      map[string]reflect.Type
 	stage, merge, scopeDelete, unstaged, analyze string
 	keep, mergeObjects                           []int // positions in a row
 }
@@ -38,12 +40,25 @@ type Table struct {
 func (t *Table) columns() []string { return append(slices.Clone(t.Key), t.Values...) }
 
 // Scope makes a write authoritative for a window: rows of the table that
-// match every Equal column, have RangeColumn in [From, To), and are not in
-// the batch, are deleted. Columns must belong to the table.
+// belong to Owner, match every Equal column, have RangeColumn in [From,
+// To), and are not in the batch, are deleted. Columns must belong to the
+// table. A scope without an owner is refused: it would delete other
+// accounts' rows.
 type Scope struct {
+	Owner       Owner
 	Equal       map[string]any
 	RangeColumn string
 	From, To    time.Time
+}
+
+// equal is every column the scope matches, the owner's included.
+func (s *Scope) equal() map[string]any {
+	eq := make(map[string]any, len(s.Equal)+2)
+	for c, v := range s.Equal {
+		eq[c] = v
+	}
+	eq["provider"], eq["account"] = s.Owner.Provider, s.Owner.Account
+	return eq
 }
 
 // WriteResult counts what one write did.
@@ -138,8 +153,8 @@ func (t *Table) prepare() *Table {
 	// statement takes the same parameters.
 	history := "SELECT 1 WHERE false AND $1::bigint IS NULL"
 	if len(measures) > 0 {
-		history = fmt.Sprintf(`INSERT INTO billing.restatements (provider, table_name, row_key, measure, old_value, new_value, run_id)
-        SELECT c.provider, '%s', %s, m.measure, m.old_value, m.new_value, $1
+		history = fmt.Sprintf(`INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id)
+        SELECT c.provider, c.account, '%s', %s, m.measure, m.old_value, m.new_value, $1
         FROM changed c JOIN upd u USING (%s)
         CROSS JOIN LATERAL (VALUES %s) AS m(measure, old_value, new_value)
         WHERE m.old_value IS NOT NULL AND m.old_value IS DISTINCT FROM m.new_value
@@ -179,8 +194,8 @@ SELECT (SELECT count(*) FROM %[1]s),
 	}
 	goneHistory := "SELECT 1 WHERE false AND $1::bigint IS NULL"
 	if len(oldMeasures) > 0 {
-		goneHistory = fmt.Sprintf(`INSERT INTO billing.restatements (provider, table_name, row_key, measure, old_value, new_value, run_id)
-        SELECT g.provider, '%s', %s, m.measure, m.old_value, NULL, $1
+		goneHistory = fmt.Sprintf(`INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id)
+        SELECT g.provider, g.account, '%s', %s, m.measure, m.old_value, NULL, $1
         FROM gone g CROSS JOIN LATERAL (VALUES %s) AS m(measure, old_value)
         WHERE m.old_value IS NOT NULL
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), strings.Join(oldMeasures, ", "))
@@ -433,8 +448,9 @@ func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (dele
 	}
 	rows := make([][]any, len(scopes))
 	for i, s := range scopes {
+		eq := s.equal()
 		for _, c := range cols {
-			rows[i] = append(rows[i], s.Equal[c])
+			rows[i] = append(rows[i], eq[c])
 		}
 		if first.RangeColumn != "" {
 			rows[i] = append(rows[i], s.From, s.To)
@@ -466,9 +482,11 @@ func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (dele
 }
 
 func (s *Scope) equalColumns() []string {
-	cols := make([]string, 0, len(s.Equal))
+	cols := []string{"provider", "account"}
 	for c := range s.Equal {
-		cols = append(cols, c)
+		if c != "provider" && c != "account" {
+			cols = append(cols, c)
+		}
 	}
 	slices.Sort(cols)
 	return cols
@@ -483,18 +501,17 @@ func (s *Scope) shape() string {
 // values as parameters $2 onwards.
 func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
 	cols := t.columns()
+	if s.Owner.Provider == "" || s.Owner.Account == "" {
+		return "", nil, fmt.Errorf("scope of %s names no owner: it would delete every account's rows", t.Name)
+	}
 	var conds []string
 	var args []any
-	names := make([]string, 0, len(s.Equal))
-	for c := range s.Equal {
-		names = append(names, c)
-	}
-	slices.Sort(names)
-	for _, c := range names {
+	eq := s.equal()
+	for _, c := range s.equalColumns() {
 		if !slices.Contains(cols, c) {
 			return "", nil, fmt.Errorf("scope of %s: no column %q", t.Name, c)
 		}
-		args = append(args, s.Equal[c])
+		args = append(args, eq[c])
 		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{c}.Sanitize(), len(args)+1))
 	}
 	if s.RangeColumn != "" {

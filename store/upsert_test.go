@@ -16,11 +16,13 @@ import (
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
+var testOwner = store.Owner{Provider: "hyperstack", Account: "default"}
+
 var day0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
 // point is one cost datapoint row: resource vm-1, hourly bucket h, cost v.
 func point(resource string, h int, v string) []any {
-	return []any{"hyperstack", "virtual-machine", resource, 3600, day0.Add(time.Duration(h) * time.Hour), decimal.MustParse(v), nil, nil, nil}
+	return []any{"hyperstack", "default", "virtual-machine", resource, 3600, day0.Add(time.Duration(h) * time.Hour), decimal.MustParse(v), nil, nil, nil}
 }
 
 func points(resource string, n int, value func(h int) string) [][]any {
@@ -81,22 +83,22 @@ func TestWriteIsIdempotentAndTracksRestatements(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)
 	ctx := t.Context()
-	run, _ := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerManual})
+	run, _ := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
 	value := func(h int) string { return fmt.Sprintf("1.%03d", h) }
 	window := &store.Scope{
-		Equal:       map[string]any{"provider": "hyperstack", "family": "virtual-machine", "resource_id": "vm-1"},
+		Owner: testOwner, Equal: map[string]any{"family": "virtual-machine", "resource_id": "vm-1"},
 		RangeColumn: "bucket_start", From: day0, To: day0.Add(48 * time.Hour),
 	}
 
 	// A fresh load of two resources, the second outside the window's scope.
-	got := write(t, s, run, store.CostDatapoints, append(points("vm-1", 48, value), points("vm-2", 5, value)...), window)
+	got := write(t, s, run, store.CostDatapoints.Table, append(points("vm-1", 48, value), points("vm-2", 5, value)...), window)
 	if got != (store.WriteResult{Inserted: 53}) {
 		t.Fatalf("fresh load: %+v", got)
 	}
 	before := rowVersions(t, s)
 
 	// The same batch again changes nothing, not even row versions.
-	got = write(t, s, run, store.CostDatapoints, append(points("vm-1", 48, value), points("vm-2", 5, value)...), window)
+	got = write(t, s, run, store.CostDatapoints.Table, append(points("vm-1", 48, value), points("vm-2", 5, value)...), window)
 	if got != (store.WriteResult{Unchanged: 53}) {
 		t.Fatalf("identical re-load: %+v", got)
 	}
@@ -106,7 +108,7 @@ func TestWriteIsIdempotentAndTracksRestatements(t *testing.T) {
 
 	// A re-fetch of vm-1's window: hour 7 restated, hour 40 gone, and a
 	// duplicate of hour 3 in the batch (the last one wins).
-	run2, _ := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerManual})
+	run2, _ := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
 	refetch := points("vm-1", 48, func(h int) string {
 		if h == 7 {
 			return "9.5"
@@ -115,7 +117,7 @@ func TestWriteIsIdempotentAndTracksRestatements(t *testing.T) {
 	})
 	refetch = slices.Delete(refetch, 40, 41)
 	refetch = append(refetch, point("vm-1", 3, "0.25"), point("vm-1", 3, "1.003"))
-	got = write(t, s, run2, store.CostDatapoints, refetch, window)
+	got = write(t, s, run2, store.CostDatapoints.Table, refetch, window)
 	if got != (store.WriteResult{Updated: 1, Unchanged: 46, Deleted: 1, Restated: 2}) {
 		t.Fatalf("re-fetch: %+v", got)
 	}
@@ -162,9 +164,9 @@ func TestWriteKeepsKnownAttributes(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)
 	created := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
-	write(t, s, 0, store.Resources, [][]any{{"hyperstack", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"size": 50}}}, nil)
+	write(t, s, 0, store.Resources.Table, [][]any{{"hyperstack", "default", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"size": 50}}}, nil)
 	// A later fetch knows neither status nor creation time: both are kept.
-	got := write(t, s, 0, store.Resources, [][]any{{"hyperstack", "volume", "7", "data-1", nil, nil, nil, nil, nil, nil, map[string]any{"size": 50}}}, nil)
+	got := write(t, s, 0, store.Resources.Table, [][]any{{"hyperstack", "default", "volume", "7", "data-1", nil, nil, nil, nil, nil, nil, map[string]any{"size": 50}}}, nil)
 	if got != (store.WriteResult{Unchanged: 1}) {
 		t.Fatalf("write with unknowns: %+v", got)
 	}
@@ -176,7 +178,7 @@ func TestWriteKeepsKnownAttributes(t *testing.T) {
 	if status != "IN-USE" || !at.Equal(created) {
 		t.Fatalf("kept attributes: %s %s", status, at)
 	}
-	got = write(t, s, 0, store.Resources, [][]any{{"hyperstack", "volume", "7", "data-1", "DELETED", nil, nil, nil, nil, nil, map[string]any{"size": 50}}}, nil)
+	got = write(t, s, 0, store.Resources.Table, [][]any{{"hyperstack", "default", "volume", "7", "data-1", "DELETED", nil, nil, nil, nil, nil, map[string]any{"size": 50}}}, nil)
 	if got != (store.WriteResult{Updated: 1}) {
 		t.Fatalf("status change: %+v", got)
 	}
@@ -189,10 +191,10 @@ func TestWriteFoldsDuplicateKeys(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)
 	created := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
-	got := write(t, s, 0, store.Resources, [][]any{
-		{"hyperstack", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"uuid": "u-7", "size": 50}},
-		{"hyperstack", "volume", "7", nil, "DELETED", nil, nil, nil, nil, nil, map[string]any{"size": 60}},
-		{"hyperstack", "volume", "7", nil, nil, nil, nil, nil, nil, nil, map[string]any{"type": "ssd"}},
+	got := write(t, s, 0, store.Resources.Table, [][]any{
+		{"hyperstack", "default", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"uuid": "u-7", "size": 50}},
+		{"hyperstack", "default", "volume", "7", nil, "DELETED", nil, nil, nil, nil, nil, map[string]any{"size": 60}},
+		{"hyperstack", "default", "volume", "7", nil, nil, nil, nil, nil, nil, nil, map[string]any{"type": "ssd"}},
 	}, nil)
 	if got != (store.WriteResult{Inserted: 1}) {
 		t.Fatalf("write: %+v", got)
@@ -222,7 +224,7 @@ func TestWriteKeepsTheLastOfRepeatedKeys(t *testing.T) {
 		rows = append(rows, point(resource, h, v))
 		want[resource+"@"+day0.Add(time.Duration(h)*time.Hour).Format("2006-01-02 15:04:05-07")] = [2]string{v}
 	}
-	write(t, s, 0, store.CostDatapoints, rows, nil)
+	write(t, s, 0, store.CostDatapoints.Table, rows, nil)
 	got := rowVersions(t, s)
 	for k, v := range got {
 		got[k] = [2]string{v[0]} // values only
@@ -253,7 +255,7 @@ func TestNumericsAreExact(t *testing.T) {
 	for h, v := range values {
 		rows = append(rows, point("vm-1", h, v))
 	}
-	write(t, s, 0, store.CostDatapoints, rows, nil)
+	write(t, s, 0, store.CostDatapoints.Table, rows, nil)
 	got := rowVersions(t, s)
 	for h, v := range values {
 		want := decimal.MustParse(v).String()
@@ -286,10 +288,10 @@ func TestBulkWritesKeepStatistics(t *testing.T) {
 	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 	var rows [][]any
 	for i := range 12000 {
-		rows = append(rows, []any{"hyperstack", "volume", fmt.Sprint(i % 10), 3600, start.Add(time.Duration(i/10) * time.Hour), "0.5", nil, nil, nil})
+		rows = append(rows, []any{"hyperstack", "default", "volume", fmt.Sprint(i % 10), 3600, start.Add(time.Duration(i/10) * time.Hour), "0.5", nil, nil, nil})
 	}
-	write(t, s, 0, store.CostDatapoints, rows, nil)
-	write(t, s, 0, store.VMSubresourceCosts, [][]any{{"hyperstack", "1", start, "gpu", "1.5", "2"}}, nil)
+	write(t, s, 0, store.CostDatapoints.Table, rows, nil)
+	write(t, s, 0, store.VMSubresourceCosts.Table, [][]any{{"hyperstack", "default", "1", start, "gpu", "1.5", "2"}}, nil)
 	if n := reltuples("billing.cost_datapoints"); n != 12000 {
 		t.Errorf("after 12,000 rows the planner believes cost_datapoints has %v", n)
 	}
@@ -311,13 +313,13 @@ func TestScopeRejectsUnknownColumns(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)
 	_, err := s.WriteBatch(t.Context(), 0, func(ctx context.Context, b *store.Batch) error {
-		return b.Write(ctx, store.CostDatapoints, points("vm-1", 1, func(int) string { return "1" }), &store.Scope{Equal: map[string]any{"1=1; --": 1}})
+		return b.Write(ctx, store.CostDatapoints.Table, points("vm-1", 1, func(int) string { return "1" }), &store.Scope{Equal: map[string]any{"1=1; --": 1}})
 	})
 	if err == nil {
 		t.Fatal("a scope naming a column the table lacks was accepted")
 	}
 	_, err = s.WriteBatch(t.Context(), 0, func(ctx context.Context, b *store.Batch) error {
-		return b.Write(ctx, store.CostDatapoints, nil, &store.Scope{})
+		return b.Write(ctx, store.CostDatapoints.Table, nil, &store.Scope{})
 	})
 	if err == nil {
 		t.Fatal("an empty scope, which would delete the whole table, was accepted")
@@ -350,7 +352,7 @@ func TestConcurrentWriters(t *testing.T) {
 		for w := range 2 {
 			wg.Go(func() {
 				_, errs[w] = concurrent.WriteBatch(t.Context(), 0, func(ctx context.Context, b *store.Batch) error {
-					return b.Write(ctx, store.CostDatapoints, batch(w, round), nil)
+					return b.Write(ctx, store.CostDatapoints.Table, batch(w, round), nil)
 				})
 			})
 		}
@@ -361,7 +363,7 @@ func TestConcurrentWriters(t *testing.T) {
 			}
 		}
 		for w := range 2 {
-			write(t, sequential, 0, store.CostDatapoints, batch(w, round), nil)
+			write(t, sequential, 0, store.CostDatapoints.Table, batch(w, round), nil)
 		}
 	}
 	a, b := rowVersions(t, concurrent), rowVersions(t, sequential)
@@ -385,16 +387,16 @@ func TestWriteManyScopes(t *testing.T) {
 	for _, vm := range []string{"vm-a", "vm-b", "vm-c", "vm-d"} {
 		all = append(all, points(vm, 10, one)...)
 	}
-	write(t, s, 0, store.CostDatapoints, all, nil)
+	write(t, s, 0, store.CostDatapoints.Table, all, nil)
 
 	scope := func(vm string) *store.Scope {
-		return &store.Scope{Equal: map[string]any{"provider": "hyperstack", "family": "virtual-machine", "resource_id": vm},
+		return &store.Scope{Owner: testOwner, Equal: map[string]any{"family": "virtual-machine", "resource_id": vm},
 			RangeColumn: "bucket_start", From: day0, To: day0.Add(10 * time.Hour)}
 	}
 	// vm-a loses hours 8-9, vm-b hour 0, vm-c nothing; vm-d is not re-fetched.
 	refetch := append(append(points("vm-a", 8, one), points("vm-b", 10, one)[1:]...), points("vm-c", 10, one)...)
 	res, err := s.WriteBatch(t.Context(), 0, func(ctx context.Context, b *store.Batch) error {
-		return b.WriteMany(ctx, store.CostDatapoints, refetch, []*store.Scope{scope("vm-a"), scope("vm-b"), scope("vm-c")})
+		return b.WriteMany(ctx, store.CostDatapoints.Table, refetch, []*store.Scope{scope("vm-a"), scope("vm-b"), scope("vm-c")})
 	})
 	if err != nil {
 		t.Fatal(err)
