@@ -1,4 +1,7 @@
-package ingest
+// Package jsontree reads JSON bodies as a tree of generic values, and reads
+// fields of that tree strictly by type, collecting the first problem with
+// its path.
+package jsontree
 
 import (
 	"encoding/json"
@@ -9,55 +12,56 @@ import (
 )
 
 // The decoders read responses as a tree of generic JSON values: nil, bool,
-// string, json.Number (numbers keep their exact text), []any and jsonObj.
-// parseJSON builds that tree in one pass over the body, with strings and
+// string, json.Number (numbers keep their exact text), []any and Object.
+// Parse builds that tree in one pass over the body, with strings and
 // numbers sliced from one copy of it and every object and array allocated
 // once at its final size. encoding/json builds a map for every object, and
 // a graph response is thousands of two-field objects; its maps and their
-// garbage were the largest cost of decoding. FuzzParseJSON holds parseJSON
+// garbage were the largest cost of decoding. FuzzParseJSON holds Parse
 // to encoding/json's results.
 
-// jsonObj is a JSON object: its members in the order the document gives
-// them. A response's objects are small, so a scan finds a member as fast as
+// Object is a JSON object: its members in the order the document gives
+// them. A response's objects are small, so a scan finds a Member as fast as
 // a map would.
-type jsonObj []member
+type Object []Member
 
-type member struct {
-	key string
-	val any
+// Member is one key and value of an Object.
+type Member struct {
+	Key   string
+	Value any
 }
 
 // lookup returns the value of key and whether the object has it. Of
 // repeated keys the last counts, as with encoding/json.
-func (o jsonObj) lookup(key string) (any, bool) {
+func (o Object) Lookup(key string) (any, bool) {
 	for i := len(o) - 1; i >= 0; i-- {
-		if o[i].key == key {
-			return o[i].val, true
+		if o[i].Key == key {
+			return o[i].Value, true
 		}
 	}
 	return nil, false
 }
 
 // get is the value of key, nil if the object lacks it.
-func (o jsonObj) get(key string) any {
-	v, _ := o.lookup(key)
+func (o Object) Get(key string) any {
+	v, _ := o.Lookup(key)
 	return v
 }
 
 // plain is v as encoding/json would have decoded it with UseNumber: objects
 // become maps.
-func plain(v any) any {
+func Plain(v any) any {
 	switch x := v.(type) {
-	case jsonObj:
+	case Object:
 		m := make(map[string]any, len(x))
 		for _, mb := range x {
-			m[mb.key] = plain(mb.val)
+			m[mb.Key] = Plain(mb.Value)
 		}
 		return m
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = plain(e)
+			out[i] = Plain(e)
 		}
 		return out
 	}
@@ -67,9 +71,9 @@ func plain(v any) any {
 // maxJSONDepth is encoding/json's limit on nesting.
 const maxJSONDepth = 10000
 
-// parseJSON parses a document holding exactly one JSON value. Invalid
+// Parse parses a document holding exactly one JSON value. Invalid
 // UTF-8 and lone surrogates in strings become U+FFFD, as with encoding/json.
-func parseJSON(body []byte) (any, error) {
+func Parse(body []byte) (any, error) {
 	p := jsonParser{s: string(body)}
 	p.space()
 	v, err := p.value(0)
@@ -86,7 +90,7 @@ func parseJSON(body []byte) (any, error) {
 type jsonParser struct {
 	s       string
 	i       int
-	members []member // of the objects being parsed, innermost last
+	members []Member // of the objects being parsed, innermost last
 	items   []any    // of the arrays being parsed, innermost last
 }
 
@@ -157,7 +161,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 	p.space()
 	if p.next() == '}' {
 		p.i++
-		return jsonObj{}, nil
+		return Object{}, nil
 	}
 	base := len(p.members)
 	defer func() { p.members = p.members[:base] }()
@@ -179,7 +183,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.members = append(p.members, member{key, v})
+		p.members = append(p.members, Member{key, v})
 		p.space()
 		switch p.next() {
 		case ',':
@@ -188,7 +192,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 			continue
 		case '}':
 			p.i++
-			return append(make(jsonObj, 0, len(p.members)-base), p.members[base:]...), nil
+			return append(make(Object, 0, len(p.members)-base), p.members[base:]...), nil
 		}
 		return nil, p.unexpected("after object key:value pair")
 	}

@@ -1,4 +1,4 @@
-package ingest
+package jsontree
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// stdJSON decodes as the decoders did before parseJSON: encoding/json with
+// stdJSON decodes as the decoders did before Parse: encoding/json with
 // UseNumber, one value and nothing after it.
 func stdJSON(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -25,11 +25,11 @@ func stdJSON(body []byte) (any, error) {
 	return v, nil
 }
 
-// sameAsStd fails t unless parseJSON and encoding/json agree on body: both
+// sameAsStd fails t unless Parse and encoding/json agree on body: both
 // reject it, or both read the same values.
 func sameAsStd(t *testing.T, body string) {
 	t.Helper()
-	got, err := parseJSON([]byte(body))
+	got, err := Parse([]byte(body))
 	want, stdErr := stdJSON([]byte(body))
 	switch {
 	case err != nil && stdErr != nil:
@@ -37,11 +37,11 @@ func sameAsStd(t *testing.T, body string) {
 			t.Fatalf("%q: an error that is not ErrMalformed: %v", body, err)
 		}
 	case err != nil:
-		t.Fatalf("%q: parseJSON rejects it (%v); encoding/json reads %#v", body, err, want)
+		t.Fatalf("%q: Parse rejects it (%v); encoding/json reads %#v", body, err, want)
 	case stdErr != nil:
-		t.Fatalf("%q: parseJSON reads %#v; encoding/json rejects it (%v)", body, plain(got), stdErr)
-	case !reflect.DeepEqual(plain(got), want):
-		t.Fatalf("%q: parseJSON reads %#v, encoding/json %#v", body, plain(got), want)
+		t.Fatalf("%q: Parse reads %#v; encoding/json rejects it (%v)", body, Plain(got), stdErr)
+	case !reflect.DeepEqual(Plain(got), want):
+		t.Fatalf("%q: Parse reads %#v, encoding/json %#v", body, Plain(got), want)
 	}
 }
 
@@ -58,17 +58,17 @@ func TestParseJSONAgreesWithEncodingJSON(t *testing.T) {
 	for _, body := range jsonCases {
 		sameAsStd(t, body)
 	}
-	v, err := parseJSON([]byte(`{"point": {"datetime": "2026-11-01 00:00:00", "value": 0.30000000000000004}}`))
+	v, err := Parse([]byte(`{"point": {"datetime": "2026-11-01 00:00:00", "value": 0.30000000000000004}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	point := v.(jsonObj).get("point").(jsonObj)
-	if point.get("value") != json.Number("0.30000000000000004") || point.get("datetime") != "2026-11-01 00:00:00" || point.get("missing") != nil {
+	point := v.(Object).Get("point").(Object)
+	if point.Get("value") != json.Number("0.30000000000000004") || point.Get("datetime") != "2026-11-01 00:00:00" || point.Get("missing") != nil {
 		t.Fatalf("point = %#v", point)
 	}
 }
 
-// FuzzParseJSON: parseJSON accepts exactly what encoding/json accepts and
+// FuzzParseJSON: Parse accepts exactly what encoding/json accepts and
 // reads the same values.
 func FuzzParseJSON(f *testing.F) {
 	for _, body := range jsonCases[:len(jsonCases)-2] {
