@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,20 +16,33 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
 // Version names this build in the User-Agent.
 var Version = "dev"
 
-// DefaultBaseURL is the live API.
-const DefaultBaseURL = "https://infrahub-api.nexgencloud.com/v1"
+// defaultRate paces a source that names no rate.
+const defaultRate = 450
 
-// ClientConfig configures the API client.
+// ClientConfig configures an API client. The engine fills the common
+// settings from the command; a source adds what its API needs.
 type ClientConfig struct {
-	BaseURL string // default DefaultBaseURL
-	APIKey  string
-	// RatePerMinute paces every request (default 450, under the live 500).
+	// Owner is whose client it is, in messages and metrics.
+	Owner   store.Owner
+	BaseURL string
+	// Authorize adds the credentials to a request for the base URL's host.
+	// Requests elsewhere (a signed download link) never get them.
+	Authorize func(*http.Request)
+	// ErrorEnvelope reads the API's error body into a reason and message.
+	// Default: none, the body's first 200 characters as the message.
+	ErrorEnvelope func(body []byte) (reason, message string)
+	// RatePerMinute paces every request (default 450).
 	RatePerMinute int
+	// Pacer, when set, is shared with other clients (and RatePerMinute is
+	// its business).
+	Pacer *Pacer
 	// Timeout bounds one request, body included (default 30s).
 	Timeout time.Duration
 	// MaxBodyBytes caps a response body (default 32 MiB).
@@ -47,13 +61,13 @@ type ClientConfig struct {
 	Metrics        Metrics
 }
 
-// Client calls the billing API: paced, retried, size-capped, and never
-// showing its key.
+// Client calls an API: paced, retried, size-capped, and never showing or
+// forwarding its credentials.
 type Client struct {
 	cfg    ClientConfig
 	base   *url.URL
 	http   *http.Client
-	pacer  *pacer
+	pacer  *Pacer
 	logger *slog.Logger
 
 	requests, retries, rateLimited atomic.Int64
@@ -62,27 +76,21 @@ type Client struct {
 // ErrConfig marks a configuration mistake.
 var ErrConfig = errors.New("configuration")
 
+// maxRedirects caps the redirects one request follows.
+const maxRedirects = 5
+
 // NewClient validates the configuration and builds a client.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("%w: HYPERSTACK_API_URL %q is not a URL", ErrConfig, cfg.BaseURL)
+		return nil, fmt.Errorf("%w: %s: the API URL %q is not a URL", ErrConfig, cfg.Owner, cfg.BaseURL)
 	}
-	switch {
-	case base.Scheme == "https":
-	case base.Scheme == "http" && isLoopback(base.Hostname()):
-	default:
-		return nil, fmt.Errorf("%w: HYPERSTACK_API_URL must be https (plain http only for a loopback address), got %s://%s",
-			ErrConfig, base.Scheme, base.Host)
-	}
-	if cfg.APIKey == "" {
-		return nil, fmt.Errorf("%w: no API key: set HYPERSTACK_API_KEY or HYPERSTACK_API_KEY_FILE", ErrConfig)
+	if !secureScheme(base) {
+		return nil, fmt.Errorf("%w: %s: the API URL must be https (plain http only for a loopback address), got %s://%s",
+			ErrConfig, cfg.Owner, base.Scheme, base.Host)
 	}
 	if cfg.RatePerMinute == 0 {
-		cfg.RatePerMinute = 450
+		cfg.RatePerMinute = defaultRate
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
@@ -99,6 +107,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.RateLimitPause == nil {
 		cfg.RateLimitPause = func(now time.Time) time.Time { return now.Truncate(time.Minute).Add(time.Minute + time.Second) }
 	}
+	if cfg.ErrorEnvelope == nil {
+		cfg.ErrorEnvelope = func(body []byte) (string, string) { return "", strings.TrimSpace(store.Clip(string(body), 200)) }
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
@@ -114,7 +125,34 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		transport.MaxIdleConnsPerHost = 32
 		httpClient = &http.Client{Transport: transport}
 	}
-	return &Client{cfg: cfg, base: base, http: httpClient, pacer: newPacer(cfg.Clock, cfg.RatePerMinute), logger: cfg.Logger}, nil
+	// Credentials are added to the first request only, and Go copies a
+	// request's headers onto its redirects: a redirect may not leave the
+	// host that got them, nor drop to plain http off loopback.
+	hc := *httpClient
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if !secureScheme(req.URL) {
+			return fmt.Errorf("refused a redirect to plain http on %s", req.URL.Host)
+		}
+		if via[0].Context().Value(credentialed{}) != nil && req.URL.Host != via[0].URL.Host {
+			return fmt.Errorf("refused a redirect from %s to another host, %s, with credentials", via[0].URL.Host, req.URL.Host)
+		}
+		return nil
+	}
+	pacer := cfg.Pacer
+	if pacer == nil {
+		pacer = NewPacer(cfg.Clock, cfg.RatePerMinute)
+	}
+	return &Client{cfg: cfg, base: base, http: &hc, pacer: pacer, logger: cfg.Logger}, nil
+}
+
+// credentialed marks the context of a request that carries credentials.
+type credentialed struct{}
+
+func secureScheme(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())
 }
 
 func isLoopback(host string) bool {
@@ -129,12 +167,14 @@ func isLoopback(host string) bool {
 type Response struct {
 	Status   int
 	Body     []byte
+	Header   http.Header
 	Attempts int
 }
 
 // APIError is a failed request after its retries, in words fit for the run
 // ledger: no key, no full URL with credentials.
 type APIError struct {
+	Method   string
 	Path     string
 	Status   int    // 0 when no HTTP response came
 	Reason   string // error_reason of the API's error envelope, if any
@@ -143,7 +183,11 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("GET %s", e.Path)
+	m := e.Method
+	if m == "" {
+		m = http.MethodGet
+	}
+	s := fmt.Sprintf("%s %s", m, e.Path)
 	if e.Status != 0 {
 		s += fmt.Sprintf(": HTTP %d", e.Status)
 	}
@@ -166,23 +210,55 @@ func (c *Client) Counters() (requests, retries, rateLimited int64) {
 	return c.requests.Load(), c.retries.Load(), c.rateLimited.Load()
 }
 
-// Get fetches path (relative to the base URL) with query, retrying what is
-// worth retrying: 429, 5xx, timeouts, broken connections and bodies. A 404
-// or other 4xx is returned at once as an *APIError. family labels the
-// request in metrics.
-func (c *Client) Get(ctx context.Context, family, path string, query url.Values) (*Response, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = query.Encode()
-	shown := path
-	if u.RawQuery != "" {
-		shown += "?" + u.RawQuery
+// Request is one call of an API.
+type Request struct {
+	Method string     // default GET
+	Path   string     // under the base URL
+	Query  url.Values //
+	Body   []byte     // sent as application/json
+	// URL, instead of Path, is an absolute address elsewhere (an export's
+	// signed download link): it is fetched without credentials.
+	URL string
+	// Label names the request in metrics (an endpoint family).
+	Label string
+}
+
+// Get fetches path (relative to the base URL) with query.
+func (c *Client) Get(ctx context.Context, label, path string, query url.Values) (*Response, error) {
+	return c.Do(ctx, Request{Path: path, Query: query, Label: label})
+}
+
+// Do sends a request, retrying what is worth retrying: 429, 5xx, timeouts,
+// broken connections and bodies. A 404 or other 4xx is returned at once as
+// an *APIError.
+func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
+	if q.Method == "" {
+		q.Method = http.MethodGet
+	}
+	var u url.URL
+	var shown string
+	withCredentials := q.URL == ""
+	if withCredentials {
+		u = *c.base
+		u.Path += q.Path
+		u.RawQuery = q.Query.Encode()
+		shown = q.Path
+		if u.RawQuery != "" {
+			shown += "?" + u.RawQuery
+		}
+	} else {
+		p, err := url.Parse(q.URL)
+		if err != nil || p.Host == "" || !secureScheme(p) {
+			return nil, &APIError{Method: q.Method, Path: "(a link)", Message: "not an https URL"}
+		}
+		u = *p
+		shown = p.Host + p.Path // never the query: it may hold a signature
 	}
 	var last *APIError
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 {
 			c.retries.Add(1)
-			c.cfg.Metrics.Retry(family)
+			c.cfg.Metrics.Retry(c.cfg.Owner, q.Label)
 			wait := c.cfg.BackoffBase << (attempt - 2)
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 			c.logger.DebugContext(ctx, "retrying", "path", shown, "attempt", attempt, "wait", wait, "err", last)
@@ -195,12 +271,12 @@ func (c *Client) Get(ctx context.Context, family, path string, query url.Values)
 		if werr != nil {
 			return nil, werr
 		}
-		resp, retry, apiErr := c.once(ctx, u.String(), shown, attempt)
+		resp, retry, apiErr := c.once(ctx, q, u.String(), shown, withCredentials, attempt)
 		if apiErr == nil {
-			c.cfg.Metrics.Request(family, resp.Status)
+			c.cfg.Metrics.Request(c.cfg.Owner, q.Label, resp.Status)
 			return resp, nil
 		}
-		c.cfg.Metrics.Request(family, apiErr.Status)
+		c.cfg.Metrics.Request(c.cfg.Owner, q.Label, apiErr.Status)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -213,7 +289,10 @@ func (c *Client) Get(ctx context.Context, family, path string, query url.Values)
 }
 
 // once sends one request. It reports whether a failure is worth retrying.
-func (c *Client) once(ctx context.Context, rawURL, shown string, attempt int) (*Response, bool, *APIError) {
+func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, withCredentials bool, attempt int) (*Response, bool, *APIError) {
+	fail := func(status int, msg string) *APIError {
+		return &APIError{Method: q.Method, Path: shown, Status: status, Message: msg, Attempts: attempt}
+	}
 	// Count requests as they reach the wire: Go's transport re-sends an
 	// idempotent request by itself when a reused connection breaks, and
 	// the API counts (and rate-limits) every one.
@@ -222,43 +301,67 @@ func (c *Client) once(ctx context.Context, rawURL, shown string, attempt int) (*
 			c.requests.Add(1)
 		}
 	}})
+	if withCredentials {
+		ctx = context.WithValue(ctx, credentialed{}, true)
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return nil, false, &APIError{Path: shown, Message: err.Error(), Attempts: attempt}
+	var body io.Reader
+	if q.Body != nil {
+		body = bytes.NewReader(q.Body)
 	}
-	req.Header.Set("api_key", c.cfg.APIKey)
-	req.Header.Set("Accept", "application/json")
+	req, err := http.NewRequestWithContext(ctx, q.Method, rawURL, body)
+	if err != nil {
+		return nil, false, fail(0, err.Error())
+	}
+	if q.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if withCredentials {
+		req.Header.Set("Accept", "application/json")
+		if c.cfg.Authorize != nil {
+			c.cfg.Authorize(req)
+		}
+	}
 	req.Header.Set("User-Agent", "billing-warehouse/"+Version+" (+https://github.com/billing-warehouse/billing-warehouse)")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, true, &APIError{Path: shown, Message: transportMessage(err), Attempts: attempt}
+		var uerr *url.Error
+		if errors.As(err, &uerr) && strings.Contains(uerr.Err.Error(), "refused a redirect") || strings.Contains(err.Error(), "stopped after") {
+			return nil, false, fail(0, transportMessage(err))
+		}
+		return nil, true, fail(0, transportMessage(err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	if err != nil {
-		return nil, true, &APIError{Path: shown, Status: resp.StatusCode, Message: "reading body: " + transportMessage(err), Attempts: attempt}
+		return nil, true, fail(resp.StatusCode, "reading body: "+transportMessage(err))
 	}
-	if int64(len(body)) > c.cfg.MaxBodyBytes {
-		return nil, false, &APIError{Path: shown, Status: resp.StatusCode, Message: fmt.Sprintf("body larger than %d bytes", c.cfg.MaxBodyBytes), Attempts: attempt}
+	if int64(len(data)) > c.cfg.MaxBodyBytes {
+		return nil, false, fail(resp.StatusCode, fmt.Sprintf("body larger than %d bytes", c.cfg.MaxBodyBytes))
 	}
 	switch {
-	case resp.StatusCode == http.StatusOK:
-		return &Response{Status: resp.StatusCode, Body: body, Attempts: attempt}, false, nil
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return &Response{Status: resp.StatusCode, Body: data, Header: resp.Header, Attempts: attempt}, false, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.rateLimited.Add(1)
-		c.cfg.Metrics.RateLimited()
+		c.cfg.Metrics.RateLimited(c.cfg.Owner)
 		until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 			until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)
 		}
 		c.pacer.pause(until)
 		c.logger.WarnContext(ctx, "rate limited: pausing every request", "until", until.UTC().Format(time.RFC3339))
-		return nil, true, &APIError{Path: shown, Status: resp.StatusCode, Reason: "rate_limited", Attempts: attempt}
+		e := fail(resp.StatusCode, "")
+		e.Reason = "rate_limited"
+		return nil, true, e
 	}
-	e := &APIError{Path: shown, Status: resp.StatusCode, Attempts: attempt}
-	e.Reason, e.Message = errorEnvelope(body)
+	e := fail(resp.StatusCode, "")
+	if withCredentials {
+		e.Reason, e.Message = c.cfg.ErrorEnvelope(data)
+	} else {
+		e.Message = strings.TrimSpace(store.Clip(string(data), 200))
+	}
 	return nil, resp.StatusCode >= 500, e
 }
 

@@ -34,10 +34,11 @@ func (realClock) SleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// pacer spaces every request of a run evenly under the rate limit and holds
-// them all while the API says it is over the limit. One pacer is shared by
-// all workers, so adding workers never adds speed past the limit.
-type pacer struct {
+// Pacer spaces every request evenly under a rate limit and holds them all
+// while the API says it is over the limit. One pacer is shared by all
+// workers of a source (and by the sources of a provider whose limit is per
+// IP), so adding workers never adds speed past the limit.
+type Pacer struct {
 	mu          sync.Mutex
 	clock       Clock
 	interval    time.Duration
@@ -45,8 +46,9 @@ type pacer struct {
 	pausedUntil time.Time
 }
 
-func newPacer(clock Clock, perMinute int) *pacer {
-	p := &pacer{clock: clock}
+// NewPacer paces perMinute requests a minute by clock.
+func NewPacer(clock Clock, perMinute int) *Pacer {
+	p := &Pacer{clock: clock}
 	if perMinute > 0 {
 		p.interval = time.Minute / time.Duration(perMinute)
 	}
@@ -54,7 +56,7 @@ func newPacer(clock Clock, perMinute int) *pacer {
 }
 
 // wait blocks until the caller may send a request, and says how long that was.
-func (p *pacer) wait(ctx context.Context) (time.Duration, error) {
+func (p *Pacer) wait(ctx context.Context) (time.Duration, error) {
 	p.mu.Lock()
 	now := p.clock.Now()
 	slot := now
@@ -75,7 +77,7 @@ func (p *pacer) wait(ctx context.Context) (time.Duration, error) {
 
 // pause holds every request until t: after a 429, the whole limit window
 // has to pass, or a 429 storm turns into a retry storm.
-func (p *pacer) pause(t time.Time) {
+func (p *Pacer) pause(t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t.After(p.pausedUntil) {

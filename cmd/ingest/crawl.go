@@ -16,8 +16,15 @@ import (
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
-var crawlSettings = []string{"database-url", "api-url", "api-key", "concurrency", "rate", "timeout", "lookback",
+var crawlSettings = []string{"database-url", "config", "parallel", "concurrency", "rate", "timeout", "lookback",
 	"full-refresh-every", "shutdown-grace", "log-format", "log-level"}
+
+// sourceFlag is --source NAME, repeatable: which configured sources a
+// command runs (provider/account, or the account alone).
+type sourceFlag []string
+
+func (f *sourceFlag) String() string     { return strings.Join(*f, ",") }
+func (f *sourceFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 // parseFlags parses a command's flags and loads its configuration.
 func parseFlags(fs *flag.FlagSet, args []string, settings []string) (config.Config, error) {
@@ -75,22 +82,36 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*st
 	return s, nil
 }
 
-// setup connects to the warehouse and builds the crawler.
-func setup(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics ingest.Metrics) (*store.Store, *ingest.Crawler, error) {
-	client, err := ingest.NewClient(ingest.ClientConfig{
-		BaseURL: cfg.APIURL, APIKey: cfg.APIKey, RatePerMinute: cfg.Rate, Timeout: cfg.Timeout, Logger: logger, Metrics: metrics,
-	})
+// setup connects to the warehouse, builds the configured sources (or the
+// ones named) and the engine that runs them.
+func setup(ctx context.Context, cfg config.Config, names []string, logger *slog.Logger, metrics ingest.Metrics) (*store.Store, *ingest.Crawler, []ingest.Source, error) {
+	sources, err := openSources(cfg, names, logger, metrics)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	s, err := openStore(ctx, cfg, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	crawler := ingest.NewCrawler(ingest.Config{
-		Concurrency: cfg.Concurrency, Lookback: cfg.Lookback, FullRefreshEvery: cfg.FullRefreshEvery, Logger: logger, Metrics: metrics,
-	}, client, s)
-	return s, crawler, nil
+		Concurrency: cfg.Concurrency, Lookback: cfg.Lookback, FullRefreshEvery: cfg.FullRefreshEvery, Parallel: cfg.Parallel,
+		Logger: logger, Metrics: metrics,
+	}, s)
+	return s, crawler, sources, nil
+}
+
+// openSources builds the configured sources, checking every entry before
+// any request is made.
+func openSources(cfg config.Config, names []string, logger *slog.Logger, metrics ingest.Metrics) ([]ingest.Source, error) {
+	cfgs, err := cfg.Sources()
+	if err != nil {
+		return nil, err
+	}
+	all, err := ingest.OpenSources(cfgs, ingest.ClientConfig{RatePerMinute: cfg.Rate, Timeout: cfg.Timeout, Logger: logger, Metrics: metrics})
+	if err != nil {
+		return nil, err
+	}
+	return ingest.SelectSources(all, names)
 }
 
 // parseMonth reads YYYY-MM or YYYY-MM-DD as UTC.
@@ -113,6 +134,8 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 		until = fs.String("until", "", "last billing month (default: the current one)")
 		refetch = fs.Bool("refetch", false, "also fetch months an earlier backfill finished (late corrections older than the lookback)")
 	}
+	var names sourceFlag
+	fs.Var(&names, "source", "run only this source (provider/account or account), repeatable (default: every configured source)")
 	cfg, err := parseFlags(fs, args, crawlSettings)
 	if err != nil {
 		return err
@@ -136,37 +159,55 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 	lc.setGrace(cfg.ShutdownGrace)
 	mode.Drain = lc.drain
 	logger := newLogger(cfg, stderr)
-	s, crawler, err := setup(ctx, cfg, logger, nil)
+	s, crawler, sources, err := setup(ctx, cfg, names, logger, nil)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	stopProgress := showProgress(stderr, crawler)
-	res, err := crawler.Run(ctx, trigger, mode)
+	outcomes := crawler.RunAll(ctx, sources, trigger, mode)
 	stopProgress()
-	var busy *store.BusyError
-	if errors.As(err, &busy) {
-		fmt.Fprintf(stdout, "not running: %v\n", busy)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return report(stdout, res)
+	return report(stdout, outcomes)
 }
 
-// report prints a run's outcome and maps its status to the exit code.
-func report(w io.Writer, res ingest.Result) error {
-	c := res.Counters
-	fmt.Fprintf(w, "run %d %s: %d requests (%d retries, %d rate-limited), rows %d inserted, %d updated, %d deleted, %d unchanged units skipped, %d errors\n",
-		res.RunID, res.Status, c.Requests, c.Retries, c.RateLimited, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, res.Skipped, c.Errors)
-	switch res.Status {
-	case store.RunSucceeded:
-		return nil
-	case store.RunPartial:
-		return &exitError{code: 2, msg: "some units failed (see ingest status); the next run retries them: " + firstLine(res.Summary)}
+// report prints each source's outcome and maps them to the exit code:
+// 0 when every source succeeded (or another process was running it), 2
+// when any was partial, 1 when any failed.
+func report(w io.Writer, outcomes []ingest.Outcome) error {
+	code := 0
+	var failures []string
+	for _, o := range outcomes {
+		res := o.Result
+		var busy *store.BusyError
+		switch {
+		case errors.As(o.Err, &busy):
+			fmt.Fprintf(w, "%s: not running: %v\n", res.Owner, busy)
+			continue
+		case o.Err != nil:
+			fmt.Fprintf(w, "%s: failed: %v\n", res.Owner, o.Err)
+			failures = append(failures, fmt.Sprintf("%s: %v", res.Owner, o.Err))
+			code = 1
+			continue
+		}
+		c := res.Counters
+		fmt.Fprintf(w, "%s: run %d %s: %d requests (%d retries, %d rate-limited), rows %d inserted, %d updated, %d deleted, %d unchanged units skipped, %d errors\n",
+			res.Owner, res.RunID, res.Status, c.Requests, c.Retries, c.RateLimited, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, res.Skipped, c.Errors)
+		switch res.Status {
+		case store.RunSucceeded:
+		case store.RunPartial:
+			failures = append(failures, fmt.Sprintf("%s: some units failed (see ingest status); the next run retries them: %s", res.Owner, firstLine(res.Summary)))
+			if code == 0 {
+				code = 2
+			}
+		default:
+			failures = append(failures, fmt.Sprintf("%s: run %d %s: %s", res.Owner, res.RunID, res.Status, firstLine(res.Summary)))
+			code = 1
+		}
 	}
-	return &exitError{code: 1, msg: fmt.Sprintf("run %d %s: %s", res.RunID, res.Status, firstLine(res.Summary))}
+	if code == 0 {
+		return nil
+	}
+	return &exitError{code: code, msg: strings.Join(failures, "; ")}
 }
 
 func firstLine(s string) string {
@@ -177,24 +218,37 @@ func firstLine(s string) string {
 func reprocessCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest reprocess", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg, err := parseFlags(fs, args, []string{"database-url", "concurrency", "log-format", "log-level"})
+	var names sourceFlag
+	fs.Var(&names, "source", "reprocess only this source (provider/account or account), repeatable")
+	cfg, err := parseFlags(fs, args, []string{"database-url", "log-format", "log-level"})
 	if err != nil {
 		return err
 	}
 	logger := newLogger(cfg, stderr)
+	cfg.Concurrency = 4
 	s, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	res, err := ingest.Reprocess(ctx, s, ingest.ReprocessConfig{Logger: logger})
-	var busy *store.BusyError
-	if errors.As(err, &busy) {
-		fmt.Fprintf(stdout, "not reprocessing: %v\n", busy)
-		return nil
-	}
+	owners, err := s.PayloadOwners(ctx)
 	if err != nil {
 		return err
 	}
-	return report(stdout, res)
+	all, err := ingest.ReplaySources(owners)
+	if err != nil {
+		return err
+	}
+	sources, err := ingest.SelectSources(all, names)
+	if err != nil {
+		return err
+	}
+	crawler := ingest.NewCrawler(ingest.Config{Logger: logger}, s)
+	var outcomes []ingest.Outcome
+	for _, src := range sources {
+		res, err := crawler.Reprocess(ctx, src, ingest.ReprocessConfig{})
+		res.Owner = src.Owner()
+		outcomes = append(outcomes, ingest.Outcome{Result: res, Err: err})
+	}
+	return report(stdout, outcomes)
 }

@@ -20,6 +20,8 @@ Commands:
   serve      the long-running worker: runs on a cron schedule, one replica at a
              time, with /healthz, /readyz and /metrics
   status     the newest runs from the ledger and the warehouse's schema state
+  sources    the configured sources (config file or environment), secrets
+             shown as (set)
   report     list the report views, or show one: report list, report show NAME
              [--month YYYY-MM] [--since/--until YYYY-MM-DD] [--limit N]
              [--format table|csv|json]
@@ -28,8 +30,14 @@ Commands:
 Run "ingest COMMAND --help" for a command's flags; every flag can also be set
 by the environment variable named in its help.
 
-Exit codes: 0 succeeded, 2 partial (some units failed; the next run repairs
-them), 1 failed, cancelled or misconfigured.
+Sources: --config FILE (INGEST_CONFIG) lists the sources, many providers and
+accounts; without it, the environment describes one source per provider
+(HYPERSTACK_API_KEY…), account "default". run, backfill and serve run every
+source (or each --source NAME), several at once, one run per source at a time.
+
+Exit codes, over all sources: 0 every source succeeded, 2 any partial (some
+units failed; the next run repairs them), 1 any failed, cancelled or
+misconfigured.
 
 SIGINT or SIGTERM stops starting new work, lets work in flight finish for
 --shutdown-grace, then cancels it; the run is recorded as cancelled. A second
@@ -82,6 +90,8 @@ func run(ctx context.Context, lc lifecycle, args []string, stdout, stderr io.Wri
 		return reprocessCmd(ctx, args[1:], stdout, stderr)
 	case "status":
 		return statusCmd(ctx, args[1:], stdout, stderr)
+	case "sources":
+		return sourcesCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

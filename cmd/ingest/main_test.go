@@ -30,7 +30,7 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	id, err := s.BeginRun(ctx, store.BeginRunParams{Trigger: store.TriggerManual})
+	id, err := s.BeginRun(ctx, store.BeginRunParams{Owner: store.Owner{Provider: "hyperstack", Account: "default"}, Trigger: store.TriggerManual})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestStatus(t *testing.T) {
 	if strings.Contains(out.String(), "ENDPOINT FAMILY") {
 		t.Errorf("freshness shown with no payloads:\n%s", out.String())
 	}
-	if len(last) < 9 || last[1] != "manual" || last[2] != "succeeded" || last[6] != "321" || last[7] != "5/4/3" {
+	if len(last) < 10 || last[1] != "hyperstack/default" || last[2] != "manual" || last[3] != "succeeded" || last[7] != "321" || last[8] != "5/4/3" {
 		t.Fatalf("status row = %q\n%s", last, out.String())
 	}
 }
@@ -65,9 +65,9 @@ func resultWith(status store.RunStatus) ingest.Result {
 }
 
 func TestFormatProgress(t *testing.T) {
-	p := ingest.Progress{Month: "2026-10", ListsDone: 11, ListsTotal: 11, UnitsDone: 50, UnitsTotal: 150,
+	p := ingest.Progress{Source: "hyperstack/acme-prod", Month: "2026-10", ListsDone: 11, ListsTotal: 11, UnitsDone: 50, UnitsTotal: 150,
 		Requests: 320, Rows: 4000, RateLimited: 2, Elapsed: 10 * time.Second}
-	want := "2026-10: lists 11/11, resources 50/150, 320 requests, 4000 rows, 2 rate-limited, ETA 20s"
+	want := "hyperstack/acme-prod 2026-10: lists 11/11, resources 50/150, 320 requests, 4000 rows, 2 rate-limited, ETA 20s"
 	if got := formatProgress(p); got != want {
 		t.Errorf("formatProgress = %q, want %q", got, want)
 	}

@@ -2,71 +2,111 @@ package main
 
 import (
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
 // promMetrics exposes runs, requests and writes in Prometheus format.
 type promMetrics struct {
 	runs        *prometheus.CounterVec
-	runDuration prometheus.Histogram
+	runDuration *prometheus.HistogramVec
 	requests    *prometheus.CounterVec
 	retries     *prometheus.CounterVec
-	rateLimited prometheus.Counter
+	rateLimited *prometheus.CounterVec
 	pacerWait   prometheus.Counter
 	rows        *prometheus.CounterVec
-	lastSuccess atomic.Int64 // unix nanoseconds
+
+	mu          sync.Mutex
+	lastSuccess map[store.Owner]time.Time // zero: none yet
 }
 
 func newPromMetrics(reg *prometheus.Registry) *promMetrics {
 	const ns = "billing_warehouse"
+	src := []string{"provider", "account"}
 	m := &promMetrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "runs_total",
-			Help: "Runs finished, by status (succeeded, partial, failed, cancelled)."}, []string{"status"}),
-		runDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "run_duration_seconds",
-			Help: "How long runs took.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
+			Help: "Runs finished, by source and status (succeeded, partial, failed, cancelled)."}, append(src, "status")),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "run_duration_seconds",
+			Help: "How long runs took.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}, src),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_requests_total",
-			Help: "Billing API requests by endpoint family and HTTP status code (0: no response)."}, []string{"family", "code"}),
+			Help: "Billing API requests by source, endpoint family and HTTP status code (0: no response)."}, append(src, "family", "code")),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_retries_total",
-			Help: "Billing API requests retried, by endpoint family."}, []string{"family"}),
-		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "api_rate_limited_total",
-			Help: "Billing API answers 429 Too Many Requests."}),
+			Help: "Billing API requests retried, by source and endpoint family."}, append(src, "family")),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_rate_limited_total",
+			Help: "Billing API answers 429 Too Many Requests, by source."}, src),
 		pacerWait: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "pacer_wait_seconds_total",
-			Help: "Time requests waited for the rate-limit pacer."}),
+			Help: "Time requests waited for the rate-limit pacers."}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "rows_written_total",
-			Help: "Warehouse rows written, by table and operation (inserted, updated, deleted)."}, []string{"table", "operation"}),
+			Help: "Warehouse rows written, by source, table and operation (inserted, updated, deleted)."}, append(src, "table", "operation")),
+		lastSuccess: map[store.Owner]time.Time{},
 	}
-	since := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "seconds_since_last_success",
-		Help: "Seconds since the last run that succeeded; -1 before the first."}, func() float64 {
-		last := m.lastSuccess.Load()
-		if last == 0 {
-			return -1
-		}
-		return time.Since(time.Unix(0, last)).Seconds()
-	})
-	reg.MustRegister(m.runs, m.runDuration, m.requests, m.retries, m.rateLimited, m.pacerWait, m.rows, since,
+	reg.MustRegister(m.runs, m.runDuration, m.requests, m.retries, m.rateLimited, m.pacerWait, m.rows, sinceCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-func (m *promMetrics) Request(family string, status int) {
-	m.requests.WithLabelValues(family, strconv.Itoa(status)).Inc()
-}
-func (m *promMetrics) Retry(family string)       { m.retries.WithLabelValues(family).Inc() }
-func (m *promMetrics) RateLimited()              { m.rateLimited.Inc() }
-func (m *promMetrics) PacerWait(d time.Duration) { m.pacerWait.Add(d.Seconds()) }
-func (m *promMetrics) RowsWritten(table, op string, n int64) {
-	if n > 0 {
-		m.rows.WithLabelValues(table, op).Add(float64(n))
+var sinceDesc = prometheus.NewDesc("billing_warehouse_seconds_since_last_success",
+	"Seconds since the source's last run that succeeded; -1 before the first.", []string{"provider", "account"}, nil)
+
+// sinceCollector reports seconds_since_last_success per source.
+type sinceCollector struct{ m *promMetrics }
+
+func (c sinceCollector) Describe(ch chan<- *prometheus.Desc) { ch <- sinceDesc }
+func (c sinceCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	for o, at := range c.m.lastSuccess {
+		v := -1.0
+		if !at.IsZero() {
+			v = time.Since(at).Seconds()
+		}
+		ch <- prometheus.MustNewConstMetric(sinceDesc, prometheus.GaugeValue, v, o.Provider, o.Account)
 	}
 }
-func (m *promMetrics) RunFinished(status string, took time.Duration, at time.Time) {
-	m.runs.WithLabelValues(status).Inc()
-	m.runDuration.Observe(took.Seconds())
+
+// watch makes a source appear in seconds_since_last_success.
+func (m *promMetrics) watch(o store.Owner) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.lastSuccess[o]; !ok {
+		m.lastSuccess[o] = time.Time{}
+	}
+	m.rateLimited.WithLabelValues(o.Provider, o.Account) // exported at 0 before the first 429
+}
+
+// succeeded notes a successful run's end, if newer than the one known.
+func (m *promMetrics) succeeded(o store.Owner, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if at.After(m.lastSuccess[o]) {
+		m.lastSuccess[o] = at
+	}
+}
+
+func (m *promMetrics) Request(o store.Owner, family string, status int) {
+	m.requests.WithLabelValues(o.Provider, o.Account, family, strconv.Itoa(status)).Inc()
+}
+func (m *promMetrics) Retry(o store.Owner, family string) {
+	m.retries.WithLabelValues(o.Provider, o.Account, family).Inc()
+}
+func (m *promMetrics) RateLimited(o store.Owner) {
+	m.rateLimited.WithLabelValues(o.Provider, o.Account).Inc()
+}
+func (m *promMetrics) PacerWait(d time.Duration) { m.pacerWait.Add(d.Seconds()) }
+func (m *promMetrics) RowsWritten(o store.Owner, table, op string, n int64) {
+	if n > 0 {
+		m.rows.WithLabelValues(o.Provider, o.Account, table, op).Add(float64(n))
+	}
+}
+func (m *promMetrics) RunFinished(o store.Owner, status string, took time.Duration, at time.Time) {
+	m.runs.WithLabelValues(o.Provider, o.Account, status).Inc()
+	m.runDuration.WithLabelValues(o.Provider, o.Account).Observe(took.Seconds())
 	if status == "succeeded" {
-		m.lastSuccess.Store(at.UnixNano())
+		m.succeeded(o, at)
 	}
 }

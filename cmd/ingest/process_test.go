@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
 	"github.com/billing-warehouse/billing-warehouse/store"
@@ -169,12 +170,12 @@ func TestExitCodes(t *testing.T) {
 
 	for name, args := range map[string][]string{
 		"no key":        {"run"},
-		"bad url":       {"run", "--api-url", "ftp://example"},
+		"bad url":       {"run"},
 		"no since":      {"backfill"},
 		"bad since":     {"backfill", "--since", "last year"},
 		"bad rate":      {"run", "--rate", "-3"},
 		"unknown flag":  {"run", "--turbo"},
-		"plain http":    {"run", "--api-url", "http://billing.example.com/v1"},
+		"plain http":    {"run"},
 		"old schema":    {"run"},
 		"unknown cmd":   {"fly"},
 		"bad log level": {"run", "--log-level", "loud"},
@@ -185,6 +186,10 @@ func TestExitCodes(t *testing.T) {
 			env = append(env, "HYPERSTACK_API_KEY=")
 		case "old schema":
 			env = append(env, "DATABASE_URL="+dbtest.NewEmpty(t))
+		case "bad url":
+			env = append(env, "HYPERSTACK_API_URL=ftp://example")
+		case "plain http":
+			env = append(env, "HYPERSTACK_API_URL=http://billing.example.com/v1")
 		}
 		p := start(t, env, args...)
 		code := p.wait(t)
@@ -201,7 +206,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestReportExitCodes(t *testing.T) {
 	for status, want := range map[store.RunStatus]int{store.RunSucceeded: 0, store.RunPartial: 2, store.RunFailed: 1, store.RunCancelled: 1} {
-		err := report(io.Discard, resultWith(status))
+		err := report(io.Discard, []ingest.Outcome{{Result: resultWith(status)}})
 		var exit *exitError
 		got := 0
 		if errors.As(err, &exit) {
@@ -209,6 +214,35 @@ func TestReportExitCodes(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s: exit %d, want %d", status, got, want)
+		}
+	}
+	// Over several sources: any failure is 1, else any partial is 2; a
+	// source another process runs counts as nothing to do.
+	busy := ingest.Outcome{Err: &store.BusyError{RunID: 7}}
+	for _, c := range []struct {
+		statuses []store.RunStatus
+		busy     bool
+		want     int
+	}{
+		{[]store.RunStatus{store.RunSucceeded, store.RunSucceeded}, true, 0},
+		{[]store.RunStatus{store.RunSucceeded, store.RunPartial}, true, 2},
+		{[]store.RunStatus{store.RunPartial, store.RunFailed, store.RunSucceeded}, false, 1},
+		{[]store.RunStatus{store.RunFailed, store.RunPartial}, false, 1},
+	} {
+		var outcomes []ingest.Outcome
+		for _, st := range c.statuses {
+			outcomes = append(outcomes, ingest.Outcome{Result: resultWith(st)})
+		}
+		if c.busy {
+			outcomes = append(outcomes, busy)
+		}
+		got := 0
+		var exit *exitError
+		if err := report(io.Discard, outcomes); errors.As(err, &exit) {
+			got = exit.code
+		}
+		if got != c.want {
+			t.Errorf("%v (busy %v): exit %d, want %d", c.statuses, c.busy, got, c.want)
 		}
 	}
 }
@@ -293,12 +327,12 @@ func TestSecretsStayHidden(t *testing.T) {
 	env := append(ingestEnv(db, a.url, key), "INGEST_TIMEOUT=300ms")
 	p := start(t, env, "backfill", "--since", "2026-10")
 	p.wait(t)
-	help := start(t, env, "run", "--help")
+	help := start(t, env, "sources")
 	help.wait(t)
 	wrong := start(t, ingestEnv(db, a.url, "wrong-"+key), "run")
 	wrong.wait(t)
 	outputs := map[string]string{
-		"stdout": p.stdout.String(), "logs": p.stderr.String(), "help": help.stderr.String(),
+		"stdout": p.stdout.String(), "logs": p.stderr.String(), "sources": help.stdout.String() + help.stderr.String(),
 		"401 run": wrong.stdout.String() + wrong.stderr.String(),
 	}
 	for _, args := range [][]string{{"status"}, {"reprocess"}, {"report", "list"}, {"report", "show", "ingest_health_v1"}} {
@@ -322,8 +356,8 @@ func TestSecretsStayHidden(t *testing.T) {
 			t.Errorf("the key appears in %s", name)
 		}
 	}
-	if !strings.Contains(help.stderr.String(), "(set)") {
-		t.Errorf("--help does not show that the key is set:\n%s", help.stderr.String())
+	if !strings.Contains(help.stdout.String(), "api_key=(set)") {
+		t.Errorf("ingest sources does not show that the key is set:\n%s", help.stdout.String())
 	}
 	if !strings.Contains(p.stderr.String(), `"level":"DEBUG"`) {
 		t.Error("no debug logs were written: the test would prove nothing")

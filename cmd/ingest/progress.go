@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,15 +26,28 @@ func showProgress(w io.Writer, c *ingest.Crawler) (stop func()) {
 	wg.Go(func() {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
+		shown := 0 // lines on screen: one per source
+		clear := func() {
+			if shown > 1 {
+				fmt.Fprintf(f, "\033[%dA", shown-1)
+			}
+			fmt.Fprint(f, "\r\033[J")
+		}
 		for {
 			select {
 			case <-done:
-				fmt.Fprint(f, "\r\033[K")
+				clear()
 				return
 			case <-t.C:
-				if p := c.Progress(); p.Month != "" {
-					fmt.Fprint(f, "\r\033[K"+formatProgress(p))
+				var lines []string
+				for _, p := range c.Progress() {
+					if p.Month != "" {
+						lines = append(lines, formatProgress(p))
+					}
 				}
+				clear()
+				fmt.Fprint(f, strings.Join(lines, "\n"))
+				shown = len(lines)
 			}
 		}
 	})
@@ -45,6 +59,6 @@ func formatProgress(p ingest.Progress) string {
 	if d := p.ETA(); d > 0 {
 		eta = d.Round(time.Second).String()
 	}
-	return fmt.Sprintf("%s: lists %d/%d, resources %d/%d, %d requests, %d rows, %d rate-limited, ETA %s",
-		p.Month, p.ListsDone, p.ListsTotal, p.UnitsDone, p.UnitsTotal, p.Requests, p.Rows, p.RateLimited, eta)
+	return fmt.Sprintf("%s %s: lists %d/%d, resources %d/%d, %d requests, %d rows, %d rate-limited, ETA %s",
+		p.Source, p.Month, p.ListsDone, p.ListsTotal, p.UnitsDone, p.UnitsTotal, p.Requests, p.Rows, p.RateLimited, eta)
 }

@@ -15,12 +15,12 @@ func TestReportCommand(t *testing.T) {
 	url := dbtest.New(t)
 	conn := dbtest.Conn(t, url)
 	_, err := conn.Exec(t.Context(), `
-INSERT INTO billing.resources (provider, family, resource_id, name, base_model) VALUES
-  ('hyperstack', 'virtual-machine', '1', 'train-1', NULL), ('hyperstack', 'serverless_inference', '3', 'endpoint-3', 'meta/llama');
-INSERT INTO billing.resource_month_costs (provider, family, resource_id, billing_month, incurred_bill, non_discounted_bill, price_per_hour, usage_seconds, input_tokens, output_tokens) VALUES
-  ('hyperstack', 'virtual-machine', '1', '2026-10-01', 1234.5678, 1300, 1.92, 3600, NULL, NULL),
-  ('hyperstack', 'virtual-machine', '1', '2026-09-01', 99, 99, 1.92, 3600, NULL, NULL),
-  ('hyperstack', 'serverless_inference', '3', '2026-10-01', 0.0123, 0.0123, NULL, 3600, 30000, 10000);`)
+INSERT INTO billing.resources (provider, account, family, resource_id, name, base_model) VALUES
+  ('hyperstack', 'default', 'virtual-machine', '1', 'train-1', NULL), ('hyperstack', 'default', 'serverless_inference', '3', 'endpoint-3', 'meta/llama');
+INSERT INTO billing.resource_month_costs (provider, account, family, resource_id, billing_month, incurred_bill, non_discounted_bill, price_per_hour, usage_seconds, input_tokens, output_tokens) VALUES
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01', 1234.5678, 1300, 1.92, 3600, NULL, NULL),
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-09-01', 99, 99, 1.92, 3600, NULL, NULL),
+  ('hyperstack', 'default', 'serverless_inference', '3', '2026-10-01', 0.0123, 0.0123, NULL, 3600, 30000, 10000);`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,8 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var names sourceFlag
+	fs.Var(&names, "source", "run only this source (provider/account or account), repeatable (default: every configured source)")
 	cfg, err := parseFlags(fs, args, append(crawlSettings, "schedule", "listen", "run-at-start"))
 	if err != nil {
 		return err
@@ -41,19 +43,26 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 
 	reg := prometheus.NewRegistry()
 	metrics := newPromMetrics(reg)
-	s, crawler, err := setup(ctx, cfg, logger, metrics)
+	s, crawler, sources, err := setup(ctx, cfg, names, logger, metrics)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if runs, err := s.RecentRuns(ctx, 50); err == nil {
+	for _, src := range sources {
+		metrics.watch(src.Owner())
+	}
+	if runs, err := s.RecentRuns(ctx, 200); err == nil {
 		for _, r := range runs {
 			if r.Status == store.RunSucceeded && r.FinishedAt != nil {
-				metrics.lastSuccess.Store(r.FinishedAt.UnixNano())
-				break
+				metrics.succeeded(r.Owner, *r.FinishedAt)
 			}
 		}
 	}
+	// A run that started within half a period of a tick belongs to it: a
+	// replica that reaches a source another replica has run this tick
+	// skips it.
+	next := schedule.Next(time.Now())
+	halfPeriod := schedule.Next(next).Sub(next) / 2
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -68,7 +77,7 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 	}()
 
 	var running sync.WaitGroup
-	tick := func() {
+	tick := func(scheduled bool) {
 		running.Add(1)
 		defer running.Done()
 		select {
@@ -76,27 +85,35 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 			return // shutting down: no new run
 		default:
 		}
-		res, err := crawler.Run(ctx, store.TriggerSchedule, ingest.Mode{Drain: lc.drain})
-		var busy *store.BusyError
-		switch {
-		case errors.As(err, &busy):
-			logger.Info("skipping this tick: another replica is running", "holder", busy.Error())
-		case err != nil:
-			logger.Error("run failed", "err", err)
-		default:
-			logger.Info("run finished", "run_id", res.RunID, "status", res.Status)
+		mode := ingest.Mode{Drain: lc.drain}
+		if scheduled {
+			mode.NotBefore = time.Now().Add(-halfPeriod)
+		}
+		for _, o := range crawler.RunAll(ctx, sources, store.TriggerSchedule, mode) {
+			var busy *store.BusyError
+			switch {
+			case errors.As(o.Err, &busy):
+				logger.Info("skipping a source this tick: another replica is running it", "source", o.Result.Owner.String(), "holder", busy.Error())
+			case errors.Is(o.Err, ingest.ErrAlreadyRan):
+				logger.Info("skipping a source this tick: another replica ran it", "source", o.Result.Owner.String())
+			case o.Err != nil:
+				logger.Error("run failed", "source", o.Result.Owner.String(), "err", o.Err)
+			default:
+				logger.Info("run finished", "source", o.Result.Owner.String(), "run_id", o.Result.RunID, "status", o.Result.Status)
+			}
 		}
 	}
 	cl := cronLogger{logger}
-	job := cron.NewChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)).Then(cron.FuncJob(tick))
+	job := cron.NewChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)).Then(cron.FuncJob(func() { tick(true) }))
+	atStart := cron.NewChain(cron.Recover(cl)).Then(cron.FuncJob(func() { tick(false) }))
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cl))
 	c.Schedule(schedule, job)
 	c.Start()
-	logger.Info("serving", "schedule", cfg.Schedule, "next", schedule.Next(time.Now()).UTC().Format(time.RFC3339),
+	logger.Info("serving", "sources", len(sources), "schedule", cfg.Schedule, "next", schedule.Next(time.Now()).UTC().Format(time.RFC3339),
 		"listen", ln.Addr().String(), "run_at_start", cfg.RunAtStart)
 	fmt.Fprintf(stdout, "serving on %s, schedule %q\n", ln.Addr(), cfg.Schedule)
 	if cfg.RunAtStart {
-		go job.Run()
+		go atStart.Run()
 	}
 
 	select {

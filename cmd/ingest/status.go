@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -38,14 +37,14 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tTRIGGER\tSTATUS\tSTARTED (UTC)\tDURATION\tREQUESTS\tROWS +/~/-\tERRORS")
+	fmt.Fprintln(tw, "RUN\tSOURCE\tTRIGGER\tSTATUS\tSTARTED (UTC)\tDURATION\tREQUESTS\tROWS +/~/-\tERRORS")
 	for _, r := range runs {
 		end := time.Now()
 		if r.FinishedAt != nil {
 			end = *r.FinishedAt
 		}
 		c := r.Counters
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d/%d/%d\t%d\n", r.ID, r.Trigger, r.Status,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d/%d/%d\t%d\n", r.ID, r.Owner, r.Trigger, r.Status,
 			r.StartedAt.Format(time.DateTime), end.Sub(r.StartedAt).Round(time.Second),
 			c.Requests, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, c.Errors)
 	}
@@ -53,20 +52,26 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	fresh, err := s.Freshness(ctx, ingest.Provider)
-	if err != nil || len(fresh) == 0 {
+	owners, err := s.PayloadOwners(ctx)
+	if err != nil || len(owners) == 0 {
 		return err
 	}
-	families := make([]string, 0, len(fresh))
-	for f := range fresh {
-		families = append(families, f)
-	}
-	sort.Strings(families)
 	fmt.Fprintln(stdout)
 	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENDPOINT FAMILY\tLAST SUCCESS (UTC)\tAGE")
-	for _, f := range families {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", f, fresh[f].Format(time.DateTime), time.Since(fresh[f]).Round(time.Second))
+	fmt.Fprintln(tw, "SOURCE\tENDPOINT FAMILY\tLAST SUCCESS (UTC)\tAGE")
+	for _, o := range owners {
+		fresh, err := s.Freshness(ctx, o)
+		if err != nil {
+			return err
+		}
+		families := make([]string, 0, len(fresh))
+		for f := range fresh {
+			families = append(families, f)
+		}
+		sort.Strings(families)
+		for _, f := range families {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o, f, fresh[f].Format(time.DateTime), time.Since(fresh[f]).Round(time.Second))
+		}
 	}
 	return tw.Flush()
 }

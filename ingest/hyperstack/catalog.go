@@ -1,4 +1,4 @@
-package ingest
+package hyperstack
 
 import (
 	"net/url"
@@ -77,11 +77,11 @@ var Excluded = map[string]string{}
 
 func buildCatalog() []*Endpoint {
 	const history = "/billing/billing/history"
-	monthly := []*store.Table{store.ResourceMonthCosts}
+	monthly := []*store.Table{store.ResourceMonthCosts.Table}
 	var c []*Endpoint
 	for _, f := range Families {
 		keys := payloadKeys[f]
-		targets := []*store.Table{store.Resources}
+		targets := []*store.Table{store.Resources.Table}
 		if f == "contract" {
 			targets = append(targets, monthly...)
 		}
@@ -94,38 +94,38 @@ func buildCatalog() []*Endpoint {
 		one := history + "/" + f + "/{" + p + "}"
 		c = append(c,
 			&Endpoint{Name: f + "/detail", Path: one, Param: p, Family: f, Kind: KindDetail, Windowed: true, Keys: keys[1],
-				Decode: decodeDetail, Targets: []*store.Table{store.Resources, store.ResourceMonthCosts, store.ClusterNodeCosts}},
+				Decode: decodeDetail, Targets: []*store.Table{store.Resources.Table, store.ResourceMonthCosts.Table, store.ClusterNodeCosts.Table}},
 			&Endpoint{Name: f + "/graph", Path: one + "/graph", Param: p, Family: f, Kind: KindGraph, Windowed: true, Keys: keys[2],
-				Decode: decodeGraph, Targets: []*store.Table{store.CostDatapoints}},
+				Decode: decodeGraph, Targets: []*store.Table{store.CostDatapoints.Table}},
 		)
 	}
 	c = append(c,
 		&Endpoint{Name: "virtual-machine/events", Path: "/billing/billing/virtual-machine/{vm_id}/billing-events", Param: "vm_id",
 			Family: "virtual-machine", Kind: KindEvents, Windowed: true, Keys: []string{"billing_events_history"},
-			Decode: decodeEvents, Targets: []*store.Table{store.BillingEvents}},
+			Decode: decodeEvents, Targets: []*store.Table{store.BillingEvents.Table}},
 		&Endpoint{Name: "volume/events", Path: "/billing/billing/volume/{volume_id}/billing-events", Param: "volume_id",
 			Family: "volume", Kind: KindEvents, Windowed: true, Keys: []string{"billing_events_history"},
-			Decode: decodeEvents, Targets: []*store.Table{store.BillingEvents}},
+			Decode: decodeEvents, Targets: []*store.Table{store.BillingEvents.Table}},
 		&Endpoint{Name: "virtual-machine/sub-resource", Path: "/billing/billing/virtual-machine/{vm_id}/sub-resource", Param: "vm_id",
 			Family: "virtual-machine", Kind: KindSubResources, Windowed: true, Keys: []string{"sub_resources_costs"},
-			Decode: decodeSubResources, Targets: []*store.Table{store.VMSubresourceCosts}},
+			Decode: decodeSubResources, Targets: []*store.Table{store.VMSubresourceCosts.Table}},
 		&Endpoint{Name: "virtual-machine/sub-resource-graph", Path: "/billing/billing/virtual-machine/{vm_id}/sub-resource/graph", Param: "vm_id",
 			Family: "virtual-machine", Kind: KindSubResourceGraph, Windowed: true, Keys: []string{"sub_resources_costs"},
-			Decode: decodeSubResources, Targets: []*store.Table{store.VMSubresourceDatapoints}},
+			Decode: decodeSubResources, Targets: []*store.Table{store.VMSubresourceDatapoints.Table}},
 		&Endpoint{Name: "org/history", Path: history, Kind: KindOrg, Windowed: true, Keys: []string{"billing_history"},
-			Decode: decodeOrg, Targets: []*store.Table{store.OrgMonthCosts}},
+			Decode: decodeOrg, Targets: []*store.Table{store.OrgMonthCosts.Table}},
 		&Endpoint{Name: "org/graph", Path: history, Kind: KindOrgGraph, Windowed: true, Query: url.Values{"graph": {"true"}},
-			Keys: []string{"billing_history"}, Decode: decodeOrg, Targets: []*store.Table{store.OrgCostDatapoints}},
+			Keys: []string{"billing_history"}, Decode: decodeOrg, Targets: []*store.Table{store.OrgCostDatapoints.Table}},
 		&Endpoint{Name: "usage/active", Path: "/billing/billing/usage", Kind: KindUsage, Query: url.Values{"deleted": {"false"}},
-			Keys: []string{"data"}, Decode: decodeUsage, Targets: []*store.Table{store.UsageSnapshots, store.Resources}},
+			Keys: []string{"data"}, Decode: decodeUsage, Targets: []*store.Table{store.UsageSnapshots.Table, store.Resources.Table}},
 		&Endpoint{Name: "usage/deleted", Path: "/billing/billing/usage", Kind: KindUsage, Query: url.Values{"deleted": {"true"}},
-			Keys: []string{"data"}, Decode: decodeUsage, Targets: []*store.Table{store.UsageSnapshots, store.Resources}},
+			Keys: []string{"data"}, Decode: decodeUsage, Targets: []*store.Table{store.UsageSnapshots.Table, store.Resources.Table}},
 		&Endpoint{Name: "last-day-cost", Path: "/billing/billing/last-day-cost", Kind: KindLastDay, Keys: []string{"data"},
-			Decode: decodeLastDay, Targets: []*store.Table{store.LastDayCosts}},
+			Decode: decodeLastDay, Targets: []*store.Table{store.LastDayCosts.Table}},
 		&Endpoint{Name: "credit", Path: "/billing/user-credit/credit", Kind: KindCredit, Keys: []string{"data"},
-			Decode: decodeCredit, Targets: []*store.Table{store.CreditObservations}},
+			Decode: decodeCredit, Targets: []*store.Table{store.CreditObservations.Table}},
 		&Endpoint{Name: "thresholds", Path: "/billing/billing/threshold", Kind: KindThresholds, Keys: []string{"thresholds"},
-			Decode: decodeThresholds, Targets: []*store.Table{store.ThresholdObservations}},
+			Decode: decodeThresholds, Targets: []*store.Table{store.ThresholdObservations.Table}},
 	)
 	return c
 }

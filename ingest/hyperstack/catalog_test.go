@@ -1,4 +1,4 @@
-package ingest
+package hyperstack
 
 import (
 	"strings"
@@ -10,7 +10,7 @@ import (
 // TestCatalogCoversSpec fails when a GET path of the billing spec is
 // neither in the catalog nor excluded with a reason.
 func TestCatalogCoversSpec(t *testing.T) {
-	doc, err := openapi3.NewLoader().LoadFromFile("../testdata/hyperstack-billing-openapi.yaml")
+	doc, err := openapi3.NewLoader().LoadFromFile("../../testdata/hyperstack-billing-openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ingest_test
+package hyperstack_test
 
 import (
 	"context"
@@ -94,7 +94,7 @@ func TestIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sim.ResetStats()
-	res, err := e.crawler.Run(t.Context(), store.TriggerSchedule, ingest.Mode{})
+	res, err := e.crawler.Run(t.Context(), e.source, store.TriggerSchedule, ingest.Mode{})
 	if err != nil || res.Status != store.RunSucceeded {
 		t.Fatalf("incremental run: %v %s %s", err, res.Status, res.Summary)
 	}
@@ -141,7 +141,7 @@ func TestIncremental(t *testing.T) {
 	if err := m.Restate(vm.Family, vm.ID, hour, hour.Add(time.Hour), 40); err != nil {
 		t.Fatal(err)
 	}
-	res, _ = e.crawler.Run(t.Context(), store.TriggerSchedule, ingest.Mode{})
+	res, _ = e.crawler.Run(t.Context(), e.source, store.TriggerSchedule, ingest.Mode{})
 	if res.Status != store.RunSucceeded || res.Counters.RowsUpdated == 0 {
 		t.Fatalf("run after the restatement: %s %+v", res.Status, res.Counters)
 	}
@@ -267,7 +267,7 @@ func TestReprocess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := ingest.Reprocess(t.Context(), e.store, ingest.ReprocessConfig{BatchRows: 50})
+	res, err := e.crawler.Reprocess(t.Context(), e.source, ingest.ReprocessConfig{BatchRows: 50})
 	if err != nil || res.Status != store.RunSucceeded {
 		t.Fatalf("reprocess: %v %s %s", err, res.Status, res.Summary)
 	}

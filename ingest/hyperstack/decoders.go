@@ -1,4 +1,4 @@
-package ingest
+package hyperstack
 
 import (
 	"crypto/sha256"
@@ -7,27 +7,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
+	"github.com/billing-warehouse/billing-warehouse/internal/jsontree"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
-
-// Provider is this source's value of every provider column.
-const Provider = "hyperstack"
 
 // fetched is one response with what it was fetched for.
 type fetched struct {
 	ep       *Endpoint
+	owner    store.Owner
 	id       string       // the resource id in the path, if any
 	window   store.Window // zero for point-in-time endpoints
 	observed time.Time    // when it was fetched
 	current  bool         // the window reaches now, so statuses are current
 	body     []byte
-}
-
-// write is rows for one table, with the window they are authoritative for.
-type write struct {
-	table *store.Table
-	rows  [][]any
-	scope *store.Scope
 }
 
 // listEntry is one resource a list names, with a fingerprint of what the
@@ -39,21 +33,26 @@ type listEntry struct {
 
 // decoded is what a decoder makes of a response.
 type decoded struct {
-	writes  []write
+	writes  []store.Write
 	entries []listEntry // lists only
 	total   int         // lists: the count the API reports
 	pages   int         // lists: the page count the API reports
+	// lifetimes are the VMs and volumes the usage endpoint names, with
+	// when they ran (usage only).
+	lifetimes []lifetime
 }
 
-func month(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
-
-func resourceRow(family, id string, name, status, contractID, baseModel, lora, created, terminated any, attrs map[string]any) []any {
-	return []any{Provider, family, id, name, status, contractID, baseModel, lora, created, terminated, attrs}
+// lifetime is when a resource the usage endpoint names existed.
+type lifetime struct {
+	family, id string
+	life       store.Window // End zero: still running
 }
+
+func month(t time.Time) time.Time { return ingest.Month(t) }
 
 // open parses a response and finds its payload, with a reader for it.
-func open(f *fetched) (any, *reader, error) {
-	root, err := parseBody(f.body)
+func open(f *fetched) (any, *jsontree.Reader, error) {
+	root, err := jsontree.ParseObject(f.body)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -61,7 +60,7 @@ func open(f *fetched) (any, *reader, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, &reader{}, nil
+	return p, &jsontree.Reader{Nullable: documentedNull}, nil
 }
 
 // decodeList reads one page of a history list.
@@ -70,94 +69,101 @@ func decodeList(f *fetched) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	o := r.obj(p, "payload")
-	items := r.arr(o.get("billing_history"), "payload.billing_history")
+	o := r.Obj(p, "payload")
+	items := r.Arr(o.Get("billing_history"), "payload.billing_history")
 	var out decoded
-	out.total, _ = r.integer(o, "payload", "total_count", false)
-	if pg, ok := o.get("pagination").(jsonObj); ok {
-		out.pages, _ = r.integer(pg, "payload.pagination", "pages", false)
-		if t, ok := r.integer(pg, "payload.pagination", "total_count", false); ok {
+	out.total, _ = r.Int(o, "payload", "total_count", false)
+	if pg, ok := o.Get("pagination").(jsontree.Object); ok {
+		out.pages, _ = r.Int(pg, "payload.pagination", "pages", false)
+		if t, ok := r.Int(pg, "payload.pagination", "total_count", false); ok {
 			out.total = t // the outer count may count the page only
 		}
 	}
 	family := f.ep.Family
-	var resources, costs [][]any
+	var resources []store.Resource
+	var costs []store.ResourceMonthCost
 	for i, item := range items {
 		path := fmt.Sprintf("payload.billing_history[%d]", i)
-		it := r.obj(item, path)
-		a := r.obj(it.get("attributes"), path+".attributes")
-		m := r.obj(it.get("metrics"), path+".metrics")
-		id := r.id(a, path+".attributes", "infrahub_id", true)
-		if r.err != nil {
-			return decoded{}, r.err
+		it := r.Obj(item, path)
+		ap, mp := path+".attributes", path+".metrics"
+		a := r.Obj(it.Get("attributes"), ap)
+		m := r.Obj(it.Get("metrics"), mp)
+		id := r.ID(a, ap, "infrahub_id", true)
+		if r.Err != nil {
+			return decoded{}, r.Err
 		}
-		var status any
+		res := store.Resource{Family: family, ResourceID: *id, Attributes: map[string]any{},
+			Name: r.Str(a, ap, "resource_name", false), ContractID: r.ID(a, ap, "contract_id", false),
+			BaseModel: r.Str(a, ap, "base_model", false), LoraAdapter: r.Str(a, ap, "lora_adapter", false)}
 		if f.current {
-			status = r.str(a, path+".attributes", "status", false)
+			res.Status = r.Str(a, ap, "status", false)
 		}
-		attrs := map[string]any{}
-		if uuid := r.str(a, path+".attributes", "id", false); uuid != nil {
-			attrs["uuid"] = uuid
+		if uuid := r.Str(a, ap, "id", false); uuid != nil {
+			res.Attributes["uuid"] = *uuid
 		}
-		var created, terminated any
 		if family == "contract" {
-			attrs["description"] = r.str(a, path+".attributes", "description", false)
-			attrs["gpu_type"] = r.str(a, path+".attributes", "gpu_type", false)
-			created = r.timestamp(a, path+".attributes", "start_date", false)
-			terminated = r.timestamp(a, path+".attributes", "end_date", false)
-			costs = append(costs, monthCostRow(f, r, family, id.(string), r.str(a, path+".attributes", "status", false), m, path+".metrics"))
+			res.Attributes["description"] = deref(r.Str(a, ap, "description", false))
+			res.Attributes["gpu_type"] = deref(r.Str(a, ap, "gpu_type", false))
+			res.CreatedAt = r.Time(a, ap, "start_date", false)
+			res.TerminatedAt = r.Time(a, ap, "end_date", false)
+			costs = append(costs, monthCost(f, r, family, *id, r.Str(a, ap, "status", false), m, mp))
 		}
-		if d := r.str(a, path+".attributes", "base_model_display_name", false); d != nil {
-			attrs["base_model_display_name"] = d
+		if d := r.Str(a, ap, "base_model_display_name", false); d != nil {
+			res.Attributes["base_model_display_name"] = *d
 		}
-		resources = append(resources, resourceRow(family, id.(string),
-			r.str(a, path+".attributes", "resource_name", false), status,
-			r.id(a, path+".attributes", "contract_id", false),
-			r.str(a, path+".attributes", "base_model", false), r.str(a, path+".attributes", "lora_adapter", false),
-			created, terminated, attrs))
-		out.entries = append(out.entries, listEntry{id: id.(string), fingerprint: fingerprint(it)})
+		resources = append(resources, res)
+		out.entries = append(out.entries, listEntry{id: *id, fingerprint: fingerprint(it)})
 	}
-	if r.err != nil {
-		return decoded{}, r.err
+	if r.Err != nil {
+		return decoded{}, r.Err
 	}
-	out.writes = append(out.writes, write{table: store.Resources, rows: resources})
+	out.writes = append(out.writes, store.Resources.Writes(f.owner, nil, resources...))
 	if len(costs) > 0 {
-		out.writes = append(out.writes, write{table: store.ResourceMonthCosts, rows: costs})
+		out.writes = append(out.writes, store.ResourceMonthCosts.Writes(f.owner, nil, costs...))
 	}
 	return out, nil
 }
 
+// deref is a string attribute for a jsonb object: null when absent.
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
 // fingerprint hashes a list item canonically (encoding/json sorts map keys).
 func fingerprint(v any) string {
-	b, _ := json.Marshal(plain(v))
+	b, _ := json.Marshal(jsontree.Plain(v))
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }
 
-// monthCostRow is one row of billing.resource_month_costs from a metrics object.
-func monthCostRow(f *fetched, r *reader, family, id string, status any, m jsonObj, path string) []any {
-	return []any{Provider, family, id, month(f.window.Start), status,
-		r.num(m, path, "incurred_bill", true), r.num(m, path, "non_discounted_bill", false),
-		r.num(m, path, "price_per_hour", false), r.num(m, path, "non_discounted_price_per_hour", false),
-		r.num(m, path, "usage_time", false), r.num(m, path, "usage_time_ACTIVE", false),
-		r.num(m, path, "usage_time_SHUTOFF", false), r.num(m, path, "usage_time_HIBERNATED", false),
-		r.num(m, path, "input_tokens", false), r.num(m, path, "output_tokens", false),
-		r.num(m, path, "input_tokens_incurred_bill", false), r.num(m, path, "output_tokens_incurred_bill", false),
-		r.num(m, path, "input_tokens_non_discounted_bill", false), r.num(m, path, "output_tokens_non_discounted_bill", false),
+// monthCost is one row of billing.resource_month_costs from a metrics object.
+func monthCost(f *fetched, r *jsontree.Reader, family, id string, status *string, m jsontree.Object, path string) store.ResourceMonthCost {
+	return store.ResourceMonthCost{Family: family, ResourceID: id, BillingMonth: month(f.window.Start), Status: status,
+		IncurredBill: r.Num(m, path, "incurred_bill", true), NonDiscountedBill: r.Num(m, path, "non_discounted_bill", false),
+		PricePerHour: r.Num(m, path, "price_per_hour", false), NonDiscountedPricePerHour: r.Num(m, path, "non_discounted_price_per_hour", false),
+		UsageSeconds: r.Num(m, path, "usage_time", false), UsageActiveSeconds: r.Num(m, path, "usage_time_ACTIVE", false),
+		UsageShutoffSeconds: r.Num(m, path, "usage_time_SHUTOFF", false), UsageHibernatedSeconds: r.Num(m, path, "usage_time_HIBERNATED", false),
+		InputTokens: r.Num(m, path, "input_tokens", false), OutputTokens: r.Num(m, path, "output_tokens", false),
+		InputTokensBill: r.Num(m, path, "input_tokens_incurred_bill", false), OutputTokensBill: r.Num(m, path, "output_tokens_incurred_bill", false),
+		InputTokensNonDiscountedBill:  r.Num(m, path, "input_tokens_non_discounted_bill", false),
+		OutputTokensNonDiscountedBill: r.Num(m, path, "output_tokens_non_discounted_bill", false),
 	}
 }
 
 // item returns the one resource of a per-resource payload: the first of its
 // billing_history, or (buckets, clusters) the payload itself. nil when the
 // window holds no data for it.
-func item(r *reader, p any) (jsonObj, string) {
-	o := r.obj(p, "payload")
-	if hist, ok := o.lookup("billing_history"); ok {
-		items := r.arr(hist, "payload.billing_history")
+func item(r *jsontree.Reader, p any) (jsontree.Object, string) {
+	o := r.Obj(p, "payload")
+	if hist, ok := o.Lookup("billing_history"); ok {
+		items := r.Arr(hist, "payload.billing_history")
 		if len(items) == 0 {
 			return nil, ""
 		}
-		return r.obj(items[0], "payload.billing_history[0]"), "payload.billing_history[0]"
+		return r.Obj(items[0], "payload.billing_history[0]"), "payload.billing_history[0]"
 	}
 	return o, "payload"
 }
@@ -170,95 +176,95 @@ func decodeDetail(f *fetched) (decoded, error) {
 	}
 	it, path := item(r, p)
 	if it == nil {
-		return decoded{}, r.err
+		return decoded{}, r.Err
 	}
-	a := r.obj(it.get("attributes"), path+".attributes")
-	m := r.obj(it.get("metrics"), path+".metrics")
-	status := r.str(a, path+".attributes", "status", false)
-	attrs := map[string]any{}
+	ap := path + ".attributes"
+	a := r.Obj(it.Get("attributes"), ap)
+	m := r.Obj(it.Get("metrics"), path+".metrics")
+	status := r.Str(a, ap, "status", false)
+	res := store.Resource{Family: f.ep.Family, ResourceID: f.id, Attributes: map[string]any{},
+		Name: r.Str(a, ap, "resource_name", false), ContractID: r.ID(a, ap, "contract_id", false),
+		BaseModel: r.Str(a, ap, "base_model", false), LoraAdapter: r.Str(a, ap, "lora_adapter", false)}
 	for _, k := range []string{"subresource_type", "base_model_display_name"} {
-		if v := r.str(a, path+".attributes", k, false); v != nil {
-			attrs[k] = v
+		if v := r.Str(a, ap, k, false); v != nil {
+			res.Attributes[k] = *v
 		}
 	}
-	if v := r.num(a, path+".attributes", "subresource_amount", false); v != nil {
-		attrs["subresource_amount"] = v
+	if v := r.Num(a, ap, "subresource_amount", false); v != nil {
+		res.Attributes["subresource_amount"] = *v
 	}
-	var current any
 	if f.current {
-		current = status
+		res.Status = status
 	}
-	out := decoded{writes: []write{
-		{table: store.Resources, rows: [][]any{resourceRow(f.ep.Family, f.id,
-			r.str(a, path+".attributes", "resource_name", false), current, r.id(a, path+".attributes", "contract_id", false),
-			r.str(a, path+".attributes", "base_model", false), r.str(a, path+".attributes", "lora_adapter", false),
-			nil, nil, attrs)}},
-		{table: store.ResourceMonthCosts, rows: [][]any{monthCostRow(f, r, f.ep.Family, f.id, status, m, path+".metrics")}},
+	out := decoded{writes: []store.Write{
+		store.Resources.Writes(f.owner, nil, res),
+		store.ResourceMonthCosts.Writes(f.owner, nil, monthCost(f, r, f.ep.Family, f.id, status, m, path+".metrics")),
 	}}
-	if nodes, ok := it.lookup("nodes"); ok {
-		var rows [][]any
-		for i, n := range r.arr(nodes, path+".nodes") {
+	if nodes, ok := it.Lookup("nodes"); ok {
+		var rows []store.ClusterNodeCost
+		for i, n := range r.Arr(nodes, path+".nodes") {
 			np := fmt.Sprintf("%s.nodes[%d]", path, i)
-			no := r.obj(n, np)
-			na := r.obj(no.get("attributes"), np+".attributes")
-			nm := r.obj(no.get("metrics"), np+".metrics")
-			rows = append(rows, []any{Provider, f.id, r.id(na, np+".attributes", "infrahub_id", true), month(f.window.Start),
-				r.str(na, np+".attributes", "resource_name", false), r.num(nm, np+".metrics", "incurred_bill", true),
-				r.num(nm, np+".metrics", "price_per_hour", false), r.num(nm, np+".metrics", "usage_time", false)})
+			no := r.Obj(n, np)
+			na := r.Obj(no.Get("attributes"), np+".attributes")
+			nm := r.Obj(no.Get("metrics"), np+".metrics")
+			nodeID := r.ID(na, np+".attributes", "infrahub_id", true)
+			if r.Err != nil {
+				return decoded{}, r.Err
+			}
+			rows = append(rows, store.ClusterNodeCost{ClusterID: f.id, NodeID: *nodeID, BillingMonth: month(f.window.Start),
+				NodeName: r.Str(na, np+".attributes", "resource_name", false), IncurredBill: r.Num(nm, np+".metrics", "incurred_bill", true),
+				PricePerHour: r.Num(nm, np+".metrics", "price_per_hour", false), UsageSeconds: r.Num(nm, np+".metrics", "usage_time", false)})
 		}
-		out.writes = append(out.writes, write{table: store.ClusterNodeCosts, rows: rows,
-			scope: &store.Scope{Equal: map[string]any{"provider": Provider, "cluster_id": f.id, "billing_month": month(f.window.Start)}}})
+		out.writes = append(out.writes, store.ClusterNodeCosts.Writes(f.owner,
+			&store.Scope{Owner: f.owner, Equal: map[string]any{"cluster_id": f.id, "billing_month": month(f.window.Start)}}, rows...))
 	}
-	return out, r.err
+	return out, r.Err
 }
 
 // point is one datapoint of a graph series.
 type point struct {
 	at    time.Time
-	value any // a decimal.Decimal
+	value *decimal.Decimal
 }
 
 // points reads a graph series in the order the response gives it. A graph
 // has thousands of points, so a point's path is spelled out only for the
 // error of one that is broken.
-func points(r *reader, v any, path string) []point {
-	items := r.arr(v, path)
+func points(r *jsontree.Reader, v any, path string) []point {
+	items := r.Arr(v, path)
 	out := make([]point, 0, len(items))
-	var pr reader
+	var pr jsontree.Reader
 	for i, item := range items {
-		o, _ := item.(jsonObj)
-		t := pr.timestamp(o, "", "datetime", true)
-		val := pr.num(o, "", "value", true)
-		if pr.err != nil {
+		o, _ := item.(jsontree.Object)
+		t := pr.Time(o, "", "datetime", true)
+		val := pr.Num(o, "", "value", true)
+		if pr.Err != nil {
 			// Read it again with its path, for the error.
 			pp := fmt.Sprintf("%s[%d]", path, i)
-			o := r.obj(item, pp)
-			r.timestamp(o, pp, "datetime", true)
-			r.num(o, pp, "value", true)
+			o := r.Obj(item, pp)
+			r.Time(o, pp, "datetime", true)
+			r.Num(o, pp, "value", true)
 			return nil
 		}
-		out = append(out, point{t.(time.Time), val})
+		out = append(out, point{*t, val})
 	}
 	return out
 }
 
 // graphScope is the part of a graph table a graph response is authoritative
 // for: its granularity's buckets that start inside the window.
-func graphScope(equal map[string]any, seconds int, w store.Window) *store.Scope {
+func graphScope(owner store.Owner, equal map[string]any, seconds int, w store.Window) *store.Scope {
 	equal["bucket_seconds"] = seconds
-	return &store.Scope{Equal: equal, RangeColumn: "bucket_start", From: w.Start, To: w.End}
+	return &store.Scope{Owner: owner, Equal: equal, RangeColumn: "bucket_start", From: w.Start, To: w.End}
 }
 
-func granularity(r *reader, o jsonObj, path string) int {
-	n, ok := r.integer(o, path, "granularity", true)
+func granularity(r *jsontree.Reader, o jsontree.Object, path string) int {
+	n, ok := r.Int(o, path, "granularity", true)
 	if ok && n <= 0 {
-		r.fail(path+".granularity", "want a positive number of seconds, got %d", n)
+		r.Fail(path+".granularity", "want a positive number of seconds, got %d", n)
 	}
 	return n
 }
-
-// graphSeries are the series of a resource's graph, in their columns' order.
-var graphSeries = []string{"incurred_bill", "input_tokens", "output_tokens", "total_tokens"}
 
 // decodeGraph reads GET /billing/billing/history/{family}/{id}/graph.
 func decodeGraph(f *fetched) (decoded, error) {
@@ -266,43 +272,51 @@ func decodeGraph(f *fetched) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	seconds := granularity(r, r.obj(p, "payload"), "payload")
+	seconds := granularity(r, r.Obj(p, "payload"), "payload")
 	it, path := item(r, p)
-	var rows [][]any
+	var rows []store.CostDatapoint
 	if it != nil {
-		m := r.obj(it.get("metrics"), path+".metrics")
-		// One row per bucket, with a column per series. Boxed once, not per row.
-		family, id, secs := any(f.ep.Family), any(f.id), any(seconds)
-		var at map[time.Time][]any // a bucket's row, once a second series is read
-		for i, k := range graphSeries {
-			v, ok := m.lookup(k + "_graph")
+		m := r.Obj(it.Get("metrics"), path+".metrics")
+		// One row per bucket, with a column per series.
+		series := []struct {
+			key string
+			set func(*store.CostDatapoint, *decimal.Decimal)
+		}{
+			{"incurred_bill", func(d *store.CostDatapoint, v *decimal.Decimal) { d.IncurredBill = v }},
+			{"input_tokens", func(d *store.CostDatapoint, v *decimal.Decimal) { d.InputTokens = v }},
+			{"output_tokens", func(d *store.CostDatapoint, v *decimal.Decimal) { d.OutputTokens = v }},
+			{"total_tokens", func(d *store.CostDatapoint, v *decimal.Decimal) { d.TotalTokens = v }},
+		}
+		var at map[time.Time]int // a bucket's row, once a second series is read
+		for _, s := range series {
+			v, ok := m.Lookup(s.key + "_graph")
 			if !ok {
 				continue
 			}
 			if at == nil && len(rows) > 0 {
-				at = make(map[time.Time][]any, len(rows))
-				for _, row := range rows {
-					at[row[4].(time.Time)] = row
+				at = make(map[time.Time]int, len(rows))
+				for i, row := range rows {
+					at[row.BucketStart] = i
 				}
 			}
-			for _, pt := range points(r, v, path+".metrics."+k+"_graph") {
-				row := at[pt.at]
-				if row == nil {
-					row = []any{Provider, family, id, secs, pt.at, nil, nil, nil, nil}
-					rows = append(rows, row)
+			for _, pt := range points(r, v, path+".metrics."+s.key+"_graph") {
+				i, seen := at[pt.at]
+				if !seen {
+					i = len(rows)
+					rows = append(rows, store.CostDatapoint{Family: f.ep.Family, ResourceID: f.id, BucketSeconds: seconds, BucketStart: pt.at})
 					if at != nil {
-						at[pt.at] = row
+						at[pt.at] = i
 					}
 				}
-				row[5+i] = pt.value
+				s.set(&rows[i], pt.value)
 			}
 		}
 	}
-	if r.err != nil {
-		return decoded{}, r.err
+	if r.Err != nil {
+		return decoded{}, r.Err
 	}
-	return decoded{writes: []write{{table: store.CostDatapoints, rows: rows,
-		scope: graphScope(map[string]any{"provider": Provider, "family": f.ep.Family, "resource_id": f.id}, seconds, f.window)}}}, nil
+	return decoded{writes: []store.Write{store.CostDatapoints.Writes(f.owner,
+		graphScope(f.owner, map[string]any{"family": f.ep.Family, "resource_id": f.id}, seconds, f.window), rows...)}}, nil
 }
 
 // decodeEvents reads a VM's or volume's billing events.
@@ -311,20 +325,25 @@ func decodeEvents(f *fetched) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	var rows [][]any
-	for i, e := range r.arr(p, "payload") {
+	var rows []store.BillingEvent
+	for i, e := range r.Arr(p, "payload") {
 		path := fmt.Sprintf("payload[%d]", i)
-		o := r.obj(e, path)
-		rows = append(rows, []any{Provider, f.ep.Family, f.id, r.timestamp(o, path, "start", true), r.str(o, path, "event", true),
-			r.num(o, path, "event_duration", false), r.num(o, path, "price_per_hour", false), r.num(o, path, "total_cost", true)})
+		o := r.Obj(e, path)
+		start, event := r.Time(o, path, "start", true), r.Str(o, path, "event", true)
+		if r.Err != nil {
+			return decoded{}, r.Err
+		}
+		rows = append(rows, store.BillingEvent{Family: f.ep.Family, ResourceID: f.id, EventStart: *start, Event: *event,
+			DurationHours: r.Num(o, path, "event_duration", false), PricePerHour: r.Num(o, path, "price_per_hour", false),
+			TotalCost: r.Num(o, path, "total_cost", true)})
 	}
-	if r.err != nil {
-		return decoded{}, r.err
+	if r.Err != nil {
+		return decoded{}, r.Err
 	}
-	return decoded{writes: []write{{table: store.BillingEvents, rows: rows, scope: &store.Scope{
-		Equal:       map[string]any{"provider": Provider, "family": f.ep.Family, "resource_id": f.id},
+	return decoded{writes: []store.Write{store.BillingEvents.Writes(f.owner, &store.Scope{Owner: f.owner,
+		Equal:       map[string]any{"family": f.ep.Family, "resource_id": f.id},
 		RangeColumn: "event_start", From: f.window.Start, To: f.window.End,
-	}}}}, nil
+	}, rows...)}}, nil
 }
 
 var subresources = []string{"gpu", "cpu", "ram", "disk", "ephemeral", "publicip"}
@@ -338,43 +357,41 @@ func decodeSubResources(f *fetched) (decoded, error) {
 	graph := f.ep.Kind == KindSubResourceGraph
 	seconds := 0
 	if graph {
-		seconds = granularity(r, r.obj(p, "payload"), "payload")
+		seconds = granularity(r, r.Obj(p, "payload"), "payload")
 	}
 	it, path := item(r, p)
-	var rows [][]any
+	var points_ []store.VMSubresourceDatapoint
+	var costs []store.VMSubresourceCost
 	if it != nil {
-		m := r.obj(it.get("metrics"), path+".metrics")
-		id, secs := any(f.id), any(seconds) // boxed once, not per row
+		m := r.Obj(it.Get("metrics"), path+".metrics")
 		for _, k := range subresources {
 			if graph {
-				v, ok := m.lookup(k + "_incurred_bill_graph")
+				v, ok := m.Lookup(k + "_incurred_bill_graph")
 				if !ok {
 					continue
 				}
-				sub := any(k)
 				for _, pt := range points(r, v, path+".metrics."+k+"_incurred_bill_graph") {
-					rows = append(rows, []any{Provider, id, sub, secs, pt.at, pt.value})
+					points_ = append(points_, store.VMSubresourceDatapoint{VMID: f.id, Subresource: k, BucketSeconds: seconds,
+						BucketStart: pt.at, IncurredBill: pt.value})
 				}
 				continue
 			}
-			if inc := r.num(m, path+".metrics", k+"_incurred_bill", false); inc != nil {
-				rows = append(rows, []any{Provider, f.id, month(f.window.Start), k, inc, r.num(m, path+".metrics", k+"_non_discounted_bill", false)})
+			if inc := r.Num(m, path+".metrics", k+"_incurred_bill", false); inc != nil {
+				costs = append(costs, store.VMSubresourceCost{VMID: f.id, BillingMonth: month(f.window.Start), Subresource: k,
+					IncurredBill: inc, NonDiscountedBill: r.Num(m, path+".metrics", k+"_non_discounted_bill", false)})
 			}
 		}
 	}
-	if r.err != nil {
-		return decoded{}, r.err
+	if r.Err != nil {
+		return decoded{}, r.Err
 	}
 	if graph {
-		return decoded{writes: []write{{table: store.VMSubresourceDatapoints, rows: rows,
-			scope: graphScope(map[string]any{"provider": Provider, "vm_id": f.id}, seconds, f.window)}}}, nil
+		return decoded{writes: []store.Write{store.VMSubresourceDatapoints.Writes(f.owner,
+			graphScope(f.owner, map[string]any{"vm_id": f.id}, seconds, f.window), points_...)}}, nil
 	}
-	return decoded{writes: []write{{table: store.VMSubresourceCosts, rows: rows,
-		scope: &store.Scope{Equal: map[string]any{"provider": Provider, "vm_id": f.id, "billing_month": month(f.window.Start)}}}}}, nil
+	return decoded{writes: []store.Write{store.VMSubresourceCosts.Writes(f.owner,
+		&store.Scope{Owner: f.owner, Equal: map[string]any{"vm_id": f.id, "billing_month": month(f.window.Start)}}, costs...)}}, nil
 }
-
-var orgMeasures = []string{"incurred_bill", "non_discounted_bill", "vm_cost", "volume_cost", "contract_cost",
-	"snapshot_cost", "bucket_cost", "ais_token_cost", "ais_workload_cost"}
 
 // decodeOrg reads the organisation's history for a month, with or without its graph.
 func decodeOrg(f *fetched) (decoded, error) {
@@ -385,28 +402,29 @@ func decodeOrg(f *fetched) (decoded, error) {
 	graph := f.ep.Kind == KindOrgGraph
 	seconds := 0
 	if graph {
-		seconds = granularity(r, r.obj(p, "payload"), "payload")
+		seconds = granularity(r, r.Obj(p, "payload"), "payload")
 	}
 	it, path := item(r, p)
 	var out decoded
 	if it != nil {
-		m := r.obj(it.get("metrics"), path+".metrics")
+		mp := path + ".metrics"
+		m := r.Obj(it.Get("metrics"), mp)
 		if graph {
-			var rows [][]any
-			for _, pt := range points(r, m.get("incurred_bill_graph"), path+".metrics.incurred_bill_graph") {
-				rows = append(rows, []any{Provider, seconds, pt.at, pt.value})
+			var rows []store.OrgCostDatapoint
+			for _, pt := range points(r, m.Get("incurred_bill_graph"), mp+".incurred_bill_graph") {
+				rows = append(rows, store.OrgCostDatapoint{BucketSeconds: seconds, BucketStart: pt.at, IncurredBill: pt.value})
 			}
-			out.writes = append(out.writes, write{table: store.OrgCostDatapoints, rows: rows,
-				scope: graphScope(map[string]any{"provider": Provider}, seconds, f.window)})
+			out.writes = append(out.writes, store.OrgCostDatapoints.Writes(f.owner, graphScope(f.owner, map[string]any{}, seconds, f.window), rows...))
 		} else {
-			row := []any{Provider, month(f.window.Start)}
-			for i, k := range orgMeasures {
-				row = append(row, r.num(m, path+".metrics", k, i == 0))
-			}
-			out.writes = append(out.writes, write{table: store.OrgMonthCosts, rows: [][]any{row}})
+			out.writes = append(out.writes, store.OrgMonthCosts.Writes(f.owner, nil, store.OrgMonthCost{BillingMonth: month(f.window.Start),
+				IncurredBill: r.Num(m, mp, "incurred_bill", true), NonDiscountedBill: r.Num(m, mp, "non_discounted_bill", false),
+				VMCost: r.Num(m, mp, "vm_cost", false), VolumeCost: r.Num(m, mp, "volume_cost", false),
+				ContractCost: r.Num(m, mp, "contract_cost", false), SnapshotCost: r.Num(m, mp, "snapshot_cost", false),
+				BucketCost: r.Num(m, mp, "bucket_cost", false), AISTokenCost: r.Num(m, mp, "ais_token_cost", false),
+				AISWorkloadCost: r.Num(m, mp, "ais_workload_cost", false)}))
 		}
 	}
-	return out, r.err
+	return out, r.Err
 }
 
 // decodeUsage reads the usage snapshot of running or deleted VMs and volumes.
@@ -416,29 +434,46 @@ func decodeUsage(f *fetched) (decoded, error) {
 		return decoded{}, err
 	}
 	day := f.observed.UTC().Truncate(24 * time.Hour)
-	var snaps, resources [][]any
+	var snaps []store.UsageSnapshot
+	var resources []store.Resource
+	var out decoded
 	families := map[string]string{"vm": "virtual-machine", "volume": "volume"}
-	for i, e := range r.arr(p, "payload") {
+	for i, e := range r.Arr(p, "payload") {
 		path := fmt.Sprintf("payload[%d]", i)
-		o := r.obj(e, path)
-		id := r.id(o, path, "resource_id", true)
-		kind, _ := r.str(o, path, "resource_type", true).(string)
-		name := r.str(o, path, "name", false)
-		created, terminated := r.timestamp(o, path, "create_time", false), r.timestamp(o, path, "terminate_time", false)
-		snaps = append(snaps, []any{Provider, day, kind, id, name, r.boolean(o, path, "active"), r.num(o, path, "bill_per_minute", false),
-			created, terminated, r.num(o, path, "total_up_time", false), r.num(o, path, "total_bill", false), r.boolean(o, path, "exclude_billing")})
-		if fam, ok := families[kind]; ok && id != nil {
-			resources = append(resources, resourceRow(fam, id.(string), name, nil, nil, nil, nil, created, terminated, map[string]any{}))
+		o := r.Obj(e, path)
+		id := r.ID(o, path, "resource_id", true)
+		kind := r.Str(o, path, "resource_type", true)
+		if r.Err != nil {
+			return decoded{}, r.Err
+		}
+		name := r.Str(o, path, "name", false)
+		created, terminated := r.Time(o, path, "create_time", false), r.Time(o, path, "terminate_time", false)
+		snaps = append(snaps, store.UsageSnapshot{ObservedOn: day, ResourceType: *kind, ResourceID: *id, Name: name,
+			Active: r.Bool(o, path, "active"), BillPerMinute: r.Num(o, path, "bill_per_minute", false),
+			CreateTime: created, TerminateTime: terminated, TotalUpMinutes: r.Num(o, path, "total_up_time", false),
+			TotalBill: r.Num(o, path, "total_bill", false), ExcludeBilling: r.Bool(o, path, "exclude_billing")})
+		if fam, ok := families[*kind]; ok {
+			resources = append(resources, store.Resource{Family: fam, ResourceID: *id, Name: name, CreatedAt: created,
+				TerminatedAt: terminated, Attributes: map[string]any{}})
+			l := lifetime{family: fam, id: *id}
+			if created != nil {
+				l.life.Start = *created
+			}
+			if terminated != nil {
+				l.life.End = *terminated
+			}
+			out.lifetimes = append(out.lifetimes, l)
 		}
 	}
-	if r.err != nil {
-		return decoded{}, r.err
+	if r.Err != nil {
+		return decoded{}, r.Err
 	}
 	active := f.ep.Query.Get("deleted") != "true"
-	return decoded{writes: []write{
-		{table: store.UsageSnapshots, rows: snaps, scope: &store.Scope{Equal: map[string]any{"provider": Provider, "observed_on": day, "active": active}}},
-		{table: store.Resources, rows: resources},
-	}}, nil
+	out.writes = []store.Write{
+		store.UsageSnapshots.Writes(f.owner, &store.Scope{Owner: f.owner, Equal: map[string]any{"observed_on": day, "active": active}}, snaps...),
+		store.Resources.Writes(f.owner, nil, resources...),
+	}
+	return out, nil
 }
 
 // decodeLastDay reads yesterday's cost.
@@ -447,11 +482,11 @@ func decodeLastDay(f *fetched) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	o := r.obj(p, "payload")
+	o := r.Obj(p, "payload")
 	day := f.observed.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
-	row := []any{Provider, day, r.num(o, "payload", "instances_cost", false), r.num(o, "payload", "volumes_cost", false),
-		r.num(o, "payload", "clusters_cost", false), r.num(o, "payload", "total_cost", true)}
-	return decoded{writes: []write{{table: store.LastDayCosts, rows: [][]any{row}}}}, r.err
+	row := store.LastDayCost{Day: day, InstancesCost: r.Num(o, "payload", "instances_cost", false), VolumesCost: r.Num(o, "payload", "volumes_cost", false),
+		ClustersCost: r.Num(o, "payload", "clusters_cost", false), TotalCost: r.Num(o, "payload", "total_cost", true)}
+	return decoded{writes: []store.Write{store.LastDayCosts.Writes(f.owner, nil, row)}}, r.Err
 }
 
 // decodeCredit reads the credit balance.
@@ -460,10 +495,10 @@ func decodeCredit(f *fetched) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	o := r.obj(p, "payload")
-	row := []any{Provider, f.observed.UTC().Truncate(time.Hour), r.num(o, "payload", "credit", true),
-		r.num(o, "payload", "threshold", false), r.boolean(o, "payload", "can_create_instance")}
-	return decoded{writes: []write{{table: store.CreditObservations, rows: [][]any{row}}}}, r.err
+	o := r.Obj(p, "payload")
+	row := store.CreditObservation{ObservedHour: f.observed.UTC().Truncate(time.Hour), Credit: r.Num(o, "payload", "credit", true),
+		Threshold: r.Num(o, "payload", "threshold", false), CanCreateInstance: r.Bool(o, "payload", "can_create_instance")}
+	return decoded{writes: []store.Write{store.CreditObservations.Writes(f.owner, nil, row)}}, r.Err
 }
 
 // decodeThresholds reads the notification thresholds.
@@ -473,16 +508,20 @@ func decodeThresholds(f *fetched) (decoded, error) {
 		return decoded{}, err
 	}
 	day := f.observed.UTC().Truncate(24 * time.Hour)
-	var rows [][]any
-	for i, e := range r.arr(p, "payload") {
+	var rows []store.ThresholdObservation
+	for i, e := range r.Arr(p, "payload") {
 		path := fmt.Sprintf("payload[%d]", i)
-		o := r.obj(e, path)
-		rows = append(rows, []any{Provider, day, r.id(o, path, "id", true), r.num(o, path, "threshold", false),
-			r.str(o, path, "interface_title", false), r.str(o, path, "interface_tooltip", false), r.boolean(o, path, "subscribed")})
+		o := r.Obj(e, path)
+		id := r.ID(o, path, "id", true)
+		if r.Err != nil {
+			return decoded{}, r.Err
+		}
+		rows = append(rows, store.ThresholdObservation{ObservedOn: day, ThresholdID: *id, ThresholdHours: r.Num(o, path, "threshold", false),
+			Title: r.Str(o, path, "interface_title", false), Tooltip: r.Str(o, path, "interface_tooltip", false), Subscribed: r.Bool(o, path, "subscribed")})
 	}
-	if r.err != nil {
-		return decoded{}, r.err
+	if r.Err != nil {
+		return decoded{}, r.Err
 	}
-	return decoded{writes: []write{{table: store.ThresholdObservations, rows: rows,
-		scope: &store.Scope{Equal: map[string]any{"provider": Provider, "observed_on": day}}}}}, nil
+	return decoded{writes: []store.Write{store.ThresholdObservations.Writes(f.owner,
+		&store.Scope{Owner: f.owner, Equal: map[string]any{"observed_on": day}}, rows...)}}, nil
 }

@@ -1,4 +1,4 @@
-package ingest_test
+package hyperstack_test
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/ingest/hyperstack"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
@@ -25,7 +26,7 @@ const apiKey = "e2e-key-5b7a"
 type env struct {
 	sim     *hyperstacksim.Sim
 	store   *store.Store
-	client  *ingest.Client
+	source  ingest.Source
 	crawler *ingest.Crawler
 }
 
@@ -45,15 +46,14 @@ func newEnv(t *testing.T, simCfg hyperstacksim.Config, clientCfg ingest.ClientCo
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 
-	clientCfg.BaseURL = srv.URL + "/v1"
-	clientCfg.APIKey = apiKey
 	if clientCfg.RatePerMinute == 0 {
 		clientCfg.RatePerMinute = 1_000_000
 	}
 	if clientCfg.BackoffBase == 0 {
 		clientCfg.BackoffBase = time.Millisecond
 	}
-	client, err := ingest.NewClient(clientCfg)
+	source, err := hyperstack.New(ingest.SourceConfig{Provider: hyperstack.Name, Account: "default",
+		Settings: map[string]string{"api_url": srv.URL + "/v1", "api_key": apiKey}}, ingest.Deps{Client: clientCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,12 +61,12 @@ func newEnv(t *testing.T, simCfg hyperstacksim.Config, clientCfg ingest.ClientCo
 	if crawlCfg.Now == nil {
 		crawlCfg.Now = sim.Model.Now
 	}
-	return &env{sim: sim, store: s, client: client, crawler: ingest.NewCrawler(crawlCfg, client, s)}
+	return &env{sim: sim, store: s, source: source, crawler: ingest.NewCrawler(crawlCfg, s)}
 }
 
 func (e *env) run(t *testing.T, mode ingest.Mode) ingest.Result {
 	t.Helper()
-	res, err := e.crawler.Run(t.Context(), store.TriggerBackfill, mode)
+	res, err := e.crawler.Run(t.Context(), e.source, store.TriggerBackfill, mode)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}

@@ -1,4 +1,4 @@
-package ingest
+package hyperstack
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ func FuzzDecoders(f *testing.F) {
 	w := store.Window{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, ep := range Catalog {
-			d, err := ep.Decode(&fetched{ep: ep, id: "42", window: w, observed: w.End, current: true, body: []byte(body)})
+			d, err := ep.Decode(&fetched{ep: ep, owner: store.Owner{Provider: Name, Account: "default"}, id: "42", window: w, observed: w.End, current: true, body: []byte(body)})
 			if err != nil {
 				if !errors.Is(err, ErrMalformed) {
 					t.Fatalf("%s: an error that is not ErrMalformed: %v", ep.Name, err)
@@ -33,14 +33,14 @@ func FuzzDecoders(f *testing.F) {
 				continue
 			}
 			for _, wr := range d.writes {
-				cols := len(wr.table.Key) + len(wr.table.Values)
-				for _, row := range wr.rows {
+				cols := len(wr.Table.Key) + len(wr.Table.Values)
+				for _, row := range wr.Rows {
 					if len(row) != cols {
-						t.Fatalf("%s: a row of %s has %d values, the table %d columns", ep.Name, wr.table.Name, len(row), cols)
+						t.Fatalf("%s: a row of %s has %d values, the table %d columns", ep.Name, wr.Table.Name, len(row), cols)
 					}
-					for i := range wr.table.Key {
+					for i := range wr.Table.Key {
 						if row[i] == nil {
-							t.Fatalf("%s: a row of %s has a NULL key column %s", ep.Name, wr.table.Name, wr.table.Key[i])
+							t.Fatalf("%s: a row of %s has a NULL key column %s", ep.Name, wr.Table.Name, wr.Table.Key[i])
 						}
 					}
 				}

@@ -1,4 +1,4 @@
-package ingest_test
+package hyperstack_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/ingest/hyperstack"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
 	"github.com/billing-warehouse/billing-warehouse/store"
@@ -97,9 +98,14 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	client, _ := ingest.NewClient(ingest.ClientConfig{BaseURL: srv.URL + "/v1", APIKey: apiKey, RatePerMinute: 1_000_000, BackoffBase: time.Millisecond})
-	crawler := ingest.NewCrawler(ingest.Config{Now: sim.Model.Now, HeartbeatEvery: 100 * time.Millisecond}, client, s)
-	e := &env{sim: sim, store: s, client: client, crawler: crawler}
+	source, err := hyperstack.New(ingest.SourceConfig{Provider: hyperstack.Name, Account: "default",
+		Settings: map[string]string{"api_url": srv.URL + "/v1", "api_key": apiKey}},
+		ingest.Deps{Client: ingest.ClientConfig{RatePerMinute: 1_000_000, BackoffBase: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crawler := ingest.NewCrawler(ingest.Config{Now: sim.Model.Now, HeartbeatEvery: 100 * time.Millisecond}, s)
+	e := &env{sim: sim, store: s, source: source, crawler: crawler}
 
 	type outcome struct {
 		res ingest.Result
@@ -107,7 +113,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	done := make(chan outcome)
 	go func() {
-		res, err := crawler.Run(context.Background(), store.TriggerBackfill, backfill(e))
+		res, err := crawler.Run(context.Background(), source, store.TriggerBackfill, backfill(e))
 		done <- outcome{res, err}
 	}()
 	<-reached
@@ -159,7 +165,7 @@ func TestMalformedBodies(t *testing.T) {
 		t.Errorf("%d ledger errors for %d truncated or mistyped bodies and %d nulls", len(errs), hard, faults["null"])
 	}
 	names := map[string]bool{}
-	for _, ep := range ingest.Catalog {
+	for _, ep := range hyperstack.Catalog {
 		names[ep.Name] = true
 	}
 	for _, re := range errs {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -18,8 +17,8 @@ import (
 // environment. Flags win over the environment, which wins over defaults.
 type Config struct {
 	DatabaseURL      string
-	APIURL           string
-	APIKey           string
+	ConfigFile       string // the sources; empty: the environment's one source
+	Parallel         int    // sources run at once
 	Concurrency      int
 	Rate             int
 	Timeout          time.Duration
@@ -74,13 +73,13 @@ func stringSetting(dst func(*Config) *string) func(*Config, string) error {
 var Settings = []setting{
 	{"database-url", "DATABASE_URL", "", "PostgreSQL connection string (or DATABASE_URL_FILE)", true,
 		stringSetting(func(c *Config) *string { return &c.DatabaseURL })},
-	{"api-url", "HYPERSTACK_API_URL", "https://infrahub-api.nexgencloud.com/v1", "billing API base URL; plain http only for loopback", false,
-		stringSetting(func(c *Config) *string { return &c.APIURL })},
-	{"api-key", "HYPERSTACK_API_KEY", "", "API key, sent as the api_key header (or HYPERSTACK_API_KEY_FILE)", true,
-		stringSetting(func(c *Config) *string { return &c.APIKey })},
-	{"concurrency", "INGEST_CONCURRENCY", "8", "requests in flight at most", false,
+	{"config", "INGEST_CONFIG", "", "YAML file listing the sources (without it, the environment describes one source per provider, account \"default\")", false,
+		stringSetting(func(c *Config) *string { return &c.ConfigFile })},
+	{"parallel", "INGEST_PARALLEL", "4", "sources run at once", false,
+		intSetting(func(c *Config) *int { return &c.Parallel })},
+	{"concurrency", "INGEST_CONCURRENCY", "8", "requests in flight at most, per source", false,
 		intSetting(func(c *Config) *int { return &c.Concurrency })},
-	{"rate", "INGEST_RATE", "450", "requests per minute, for all workers together (the API allows 500)", false,
+	{"rate", "INGEST_RATE", "450", "requests per minute of a source, for all its workers together (Hyperstack allows 500 per IP: its sources share this)", false,
 		intSetting(func(c *Config) *int { return &c.Rate })},
 	{"timeout", "INGEST_TIMEOUT", "30s", "time limit of one request, body included", false,
 		durationSetting(func(c *Config) *time.Duration { return &c.Timeout })},
@@ -183,14 +182,6 @@ func (f *Flags) Load() (Config, error) {
 	}
 	if c.DatabaseURL == "" && f.values["database-url"] != nil {
 		return Config{}, fmt.Errorf("%w: no database: set DATABASE_URL or DATABASE_URL_FILE", ErrInvalid)
-	}
-	if f.values["api-key"] != nil {
-		if c.APIKey == "" {
-			return Config{}, fmt.Errorf("%w: no API key: set HYPERSTACK_API_KEY or HYPERSTACK_API_KEY_FILE", ErrInvalid)
-		}
-		if u, err := url.Parse(c.APIURL); err != nil || u.Host == "" {
-			return Config{}, fmt.Errorf("%w: HYPERSTACK_API_URL is not a URL", ErrInvalid)
-		}
 	}
 	switch c.LogFormat {
 	case "auto", "json", "text":

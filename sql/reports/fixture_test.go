@@ -57,35 +57,35 @@ func TestReportsOnFixtures(t *testing.T) {
 	t.Parallel()
 	conn := dbtest.Conn(t, dbtest.New(t))
 	exec(t, conn, `
-INSERT INTO billing.resources (provider, family, resource_id, name, status, base_model, lora_adapter) VALUES
-  ('hyperstack', 'virtual-machine', '1', 'train-1', 'ACTIVE', NULL, NULL),
-  ('hyperstack', 'volume', '2', 'data-2', 'IN-USE', NULL, NULL),
-  ('hyperstack', 'serverless_inference', '3', 'endpoint-3', 'ACTIVE', 'meta/llama', '');
-INSERT INTO billing.resource_month_costs (provider, family, resource_id, billing_month, status, incurred_bill, non_discounted_bill,
+INSERT INTO billing.resources (provider, account, family, resource_id, name, status, base_model, lora_adapter) VALUES
+  ('hyperstack', 'default', 'virtual-machine', '1', 'train-1', 'ACTIVE', NULL, NULL),
+  ('hyperstack', 'default', 'volume', '2', 'data-2', 'IN-USE', NULL, NULL),
+  ('hyperstack', 'default', 'serverless_inference', '3', 'endpoint-3', 'ACTIVE', 'meta/llama', '');
+INSERT INTO billing.resource_month_costs (provider, account, family, resource_id, billing_month, status, incurred_bill, non_discounted_bill,
     price_per_hour, usage_seconds, input_tokens, output_tokens) VALUES
-  ('hyperstack', 'virtual-machine', '1', '2026-09-01', 'ACTIVE', 300, 300, 1.5, 720000, NULL, NULL),
-  ('hyperstack', 'virtual-machine', '1', '2026-10-01', 'ACTIVE', 60, 75, 1.5, 7200, NULL, NULL),
-  ('hyperstack', 'volume', '2', '2026-10-01', 'IN-USE', 39.5, 40, 0.1, 3600, NULL, NULL),
-  ('hyperstack', 'serverless_inference', '3', '2026-10-01', 'ACTIVE', 0.5, 0.5, NULL, 3600, 600000, 400000);
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-09-01', 'ACTIVE', 300, 300, 1.5, 720000, NULL, NULL),
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01', 'ACTIVE', 60, 75, 1.5, 7200, NULL, NULL),
+  ('hyperstack', 'default', 'volume', '2', '2026-10-01', 'IN-USE', 39.5, 40, 0.1, 3600, NULL, NULL),
+  ('hyperstack', 'default', 'serverless_inference', '3', '2026-10-01', 'ACTIVE', 0.5, 0.5, NULL, 3600, 600000, 400000);
 -- vm 1: a daily bucket on Oct 1 (so its hourly buckets that day are ignored),
 -- hourly buckets only on Oct 2; the month's data reaches Oct 10.
-INSERT INTO billing.cost_datapoints (provider, family, resource_id, bucket_seconds, bucket_start, incurred_bill) VALUES
-  ('hyperstack', 'virtual-machine', '1', 86400, '2026-10-01 00:00Z', 10),
-  ('hyperstack', 'virtual-machine', '1', 3600, '2026-10-01 05:00Z', 3),
-  ('hyperstack', 'virtual-machine', '1', 3600, '2026-10-01 06:00Z', 4),
-  ('hyperstack', 'virtual-machine', '1', 3600, '2026-10-02 05:00Z', 1),
-  ('hyperstack', 'virtual-machine', '1', 3600, '2026-10-02 06:00Z', 2),
-  ('hyperstack', 'virtual-machine', '1', 86400, '2026-10-09 00:00Z', 45),
-  ('hyperstack', 'volume', '2', 86400, '2026-10-01 00:00Z', 39.5);
-INSERT INTO billing.vm_subresource_costs (provider, vm_id, billing_month, subresource, incurred_bill) VALUES
-  ('hyperstack', '1', '2026-10-01', 'gpu', 5), ('hyperstack', '1', '2026-10-01', 'cpu', 1), ('hyperstack', '1', '2026-10-01', 'ram', 0.5);
-INSERT INTO billing.billing_events (provider, family, resource_id, event_start, event, duration_hours, price_per_hour, total_cost) VALUES
-  ('hyperstack', 'virtual-machine', '1', '2026-10-01 00:00Z', 'ACTIVE', 10, 1, 10),
-  ('hyperstack', 'virtual-machine', '1', '2026-10-01 10:00Z', 'SHUTOFF', 5, 1, 5),
-  ('hyperstack', 'virtual-machine', '1', '2026-10-01 15:00Z', 'HIBERNATED', 2, 0.1, 0.2);
-INSERT INTO billing.org_month_costs (provider, billing_month, incurred_bill) VALUES ('hyperstack', '2026-10-01', 100);
-INSERT INTO billing.restatements (provider, table_name, row_key, measure, old_value, new_value, run_id, observed_at) VALUES
-  ('hyperstack', 'billing.cost_datapoints', '{"family": "virtual-machine", "resource_id": "1", "bucket_start": "2026-10-09T00:00:00+00:00"}',
+INSERT INTO billing.cost_datapoints (provider, account, family, resource_id, bucket_seconds, bucket_start, incurred_bill) VALUES
+  ('hyperstack', 'default', 'virtual-machine', '1', 86400, '2026-10-01 00:00Z', 10),
+  ('hyperstack', 'default', 'virtual-machine', '1', 3600, '2026-10-01 05:00Z', 3),
+  ('hyperstack', 'default', 'virtual-machine', '1', 3600, '2026-10-01 06:00Z', 4),
+  ('hyperstack', 'default', 'virtual-machine', '1', 3600, '2026-10-02 05:00Z', 1),
+  ('hyperstack', 'default', 'virtual-machine', '1', 3600, '2026-10-02 06:00Z', 2),
+  ('hyperstack', 'default', 'virtual-machine', '1', 86400, '2026-10-09 00:00Z', 45),
+  ('hyperstack', 'default', 'volume', '2', 86400, '2026-10-01 00:00Z', 39.5);
+INSERT INTO billing.vm_subresource_costs (provider, account, vm_id, billing_month, subresource, incurred_bill) VALUES
+  ('hyperstack', 'default', '1', '2026-10-01', 'gpu', 5), ('hyperstack', 'default', '1', '2026-10-01', 'cpu', 1), ('hyperstack', 'default', '1', '2026-10-01', 'ram', 0.5);
+INSERT INTO billing.billing_events (provider, account, family, resource_id, event_start, event, duration_hours, price_per_hour, total_cost) VALUES
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 00:00Z', 'ACTIVE', 10, 1, 10),
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 10:00Z', 'SHUTOFF', 5, 1, 5),
+  ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 15:00Z', 'HIBERNATED', 2, 0.1, 0.2);
+INSERT INTO billing.org_month_costs (provider, account, billing_month, incurred_bill) VALUES ('hyperstack', 'default', '2026-10-01', 100);
+INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at) VALUES
+  ('hyperstack', 'default', 'billing.cost_datapoints', '{"family": "virtual-machine", "resource_id": "1", "bucket_start": "2026-10-09T00:00:00+00:00"}',
    'incurred_bill', 50, 45, 7, '2026-10-12 00:00Z');
 `)
 
@@ -143,10 +143,10 @@ func TestRunwayAnomaliesAndHealth(t *testing.T) {
 		case 16:
 			cost = 15
 		}
-		values = append(values, fmt.Sprintf("('hyperstack', 'virtual-machine', '9', 86400, '2026-10-%02d 00:00Z', %d)", d, cost))
+		values = append(values, fmt.Sprintf("('hyperstack', 'default', 'virtual-machine', '9', 86400, '2026-10-%02d 00:00Z', %d)", d, cost))
 	}
-	exec(t, conn, `INSERT INTO billing.cost_datapoints (provider, family, resource_id, bucket_seconds, bucket_start, incurred_bill) VALUES `+strings.Join(values, ", "))
-	exec(t, conn, `INSERT INTO billing.credit_observations (provider, observed_hour, credit) VALUES ('hyperstack', '2026-10-15 09:00Z', 1000)`)
+	exec(t, conn, `INSERT INTO billing.cost_datapoints (provider, account, family, resource_id, bucket_seconds, bucket_start, incurred_bill) VALUES `+strings.Join(values, ", "))
+	exec(t, conn, `INSERT INTO billing.credit_observations (provider, account, observed_hour, credit) VALUES ('hyperstack', 'default', '2026-10-15 09:00Z', 1000)`)
 
 	// The 7 days before Oct 15 cost 10 each: 10/day, 100 days left, out on Jan 23.
 	expect(t, "credit_runway_v1", query(t, conn, `SELECT credit, avg_daily_cost_7d, days_left, runs_out_on FROM reports.credit_runway_v1`),
@@ -158,12 +158,12 @@ func TestRunwayAnomaliesAndHealth(t *testing.T) {
 		[]string{"2026-10-15|9|30|10|3"})
 
 	exec(t, conn, `
-INSERT INTO ingest.runs (provider, trigger, status, finished_at) VALUES ('hyperstack', 'schedule', 'partial', '2026-10-15 10:05Z');
-INSERT INTO ingest.run_errors (run_id, endpoint, resource_id, http_status, attempts, message)
-  SELECT id, 'volume/detail', '5', 500, 5, 'GET /billing/billing/history/volume/5: HTTP 500' FROM ingest.runs;
-INSERT INTO ingest.raw_payloads (provider, endpoint, params, status_code, fetched_at, content_sha256, body_gzip) VALUES
-  ('hyperstack', 'volume/list', '/billing/billing/history/volume?page=1', 200, '2026-10-15 10:00Z', '\x01', '\x00'),
-  ('hyperstack', 'credit', '/billing/user-credit/credit?', 200, '2026-10-15 09:00Z', '\x02', '\x00');`)
+INSERT INTO ingest.runs (provider, account, trigger, status, finished_at) VALUES ('hyperstack', 'default', 'schedule', 'partial', '2026-10-15 10:05Z');
+INSERT INTO ingest.run_errors (run_id, provider, account, endpoint, resource_id, http_status, attempts, message)
+  SELECT id, provider, account, 'volume/detail', '5', 500, 5, 'GET /billing/billing/history/volume/5: HTTP 500' FROM ingest.runs;
+INSERT INTO ingest.raw_payloads (provider, account, endpoint, params, status_code, fetched_at, content_sha256, body_gzip) VALUES
+  ('hyperstack', 'default', 'volume/list', '/billing/billing/history/volume?page=1', 200, '2026-10-15 10:00Z', '\x01', '\x00'),
+  ('hyperstack', 'default', 'credit', '/billing/user-credit/credit?', 200, '2026-10-15 09:00Z', '\x02', '\x00');`)
 	expect(t, "ingest_health_v1", query(t, conn, `SELECT endpoint_family, last_success_at, last_run_status, last_error, lag > interval '1 day'
 		FROM reports.ingest_health_v1 ORDER BY endpoint_family`),
 		[]string{

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/ingest/hyperstack"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
@@ -22,6 +23,7 @@ type loaded struct {
 	url     string
 	conn    *pgx.Conn
 	crawler *ingest.Crawler
+	source  ingest.Source
 }
 
 func backfilled(t *testing.T) *loaded {
@@ -30,7 +32,8 @@ func backfilled(t *testing.T) *loaded {
 		Now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, APIKey: "k", RateLimit: -1})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	client, err := ingest.NewClient(ingest.ClientConfig{BaseURL: srv.URL + "/v1", APIKey: "k", RatePerMinute: 1_000_000})
+	source, err := hyperstack.New(ingest.SourceConfig{Provider: hyperstack.Name, Account: "default",
+		Settings: map[string]string{"api_url": srv.URL + "/v1", "api_key": "k"}}, ingest.Deps{Client: ingest.ClientConfig{RatePerMinute: 1_000_000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,12 +43,12 @@ func backfilled(t *testing.T) *loaded {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	c := ingest.NewCrawler(ingest.Config{Now: sim.Model.Now}, client, s)
-	res, err := c.Run(t.Context(), store.TriggerBackfill, ingest.Mode{Backfill: true, Since: sim.Model.Start()})
+	c := ingest.NewCrawler(ingest.Config{Now: sim.Model.Now}, s)
+	res, err := c.Run(t.Context(), source, store.TriggerBackfill, ingest.Mode{Backfill: true, Since: sim.Model.Start()})
 	if err != nil || res.Status != store.RunSucceeded {
 		t.Fatalf("backfill: %v %s", err, res.Status)
 	}
-	return &loaded{sim: sim, url: url, conn: dbtest.Conn(t, url), crawler: c}
+	return &loaded{sim: sim, url: url, conn: dbtest.Conn(t, url), crawler: c, source: source}
 }
 
 func scalar(t *testing.T, conn *pgx.Conn, sql string, args ...any) decimal.Decimal {
@@ -111,7 +114,7 @@ func TestReportsOnSimulatorData(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := m.CostIn(vm.Family, vm.ID, month)
-	if res, err := l.crawler.Run(t.Context(), store.TriggerSchedule, ingest.Mode{}); err != nil || res.Status != store.RunSucceeded {
+	if res, err := l.crawler.Run(t.Context(), l.source, store.TriggerSchedule, ingest.Mode{}); err != nil || res.Status != store.RunSucceeded {
 		t.Fatalf("run after the restatement: %v %s", err, res.Status)
 	}
 	delta := scalar(t, l.conn, `SELECT sum(delta) FROM reports.restatements_v1

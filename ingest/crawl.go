@@ -1,0 +1,386 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/billing-warehouse/billing-warehouse/store"
+)
+
+// Run performs one crawl of a source and records it in the ledger. When
+// another process runs the source, it returns a *store.BusyError.
+func (c *Crawler) Run(ctx context.Context, src Source, trigger store.Trigger, mode Mode) (Result, error) {
+	now := c.cfg.Now().UTC().Truncate(time.Second)
+	months := c.months(src, mode, now)
+	if len(months) == 0 {
+		return Result{Owner: src.Owner()}, fmt.Errorf("%w: no billing month between %s and %s", ErrConfig, mode.Since.Format("2006-01"), mode.Until.Format("2006-01"))
+	}
+	window := store.Window{Start: months[0], End: earlier(months[len(months)-1].AddDate(0, 1, 0), now)}
+	return c.lifecycle(ctx, src, trigger, window, mode, func(ctx context.Context, r *Run) error {
+		r.logger.InfoContext(ctx, "crawling", "months", len(months), "from", months[0].Format("2006-01"))
+		return r.crawl(ctx, mode, months)
+	})
+}
+
+// Outcome is one source's part of RunAll.
+type Outcome struct {
+	Result Result
+	Err    error // a *store.BusyError when another process runs the source
+}
+
+// RunAll runs several sources, cfg.Parallel at a time, each under its own
+// lock, ledger row and pacer. Outcomes are in the sources' order.
+func (c *Crawler) RunAll(ctx context.Context, srcs []Source, trigger store.Trigger, mode Mode) []Outcome {
+	out := make([]Outcome, len(srcs))
+	p := pool.New().WithMaxGoroutines(c.cfg.Parallel)
+	for i, src := range srcs {
+		p.Go(func() {
+			res, err := c.Run(ctx, src, trigger, mode)
+			res.Owner = src.Owner()
+			out[i] = Outcome{Result: res, Err: err}
+		})
+	}
+	p.Wait()
+	return out
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Month is the calendar month (UTC) t falls in.
+func Month(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+
+// months lists the billing months a run fetches, oldest first.
+func (c *Crawler) months(src Source, mode Mode, now time.Time) []time.Time {
+	cur := Month(now)
+	if !mode.Backfill {
+		lookback := c.cfg.Lookback
+		if t, ok := src.(tuned); ok && t.Tuning().Lookback > 0 {
+			lookback = t.Tuning().Lookback
+		}
+		if now.Sub(cur) < lookback {
+			return []time.Time{cur.AddDate(0, -1, 0), cur}
+		}
+		return []time.Time{cur}
+	}
+	until := cur
+	if !mode.Until.IsZero() && Month(mode.Until).Before(cur) {
+		until = Month(mode.Until)
+	}
+	var out []time.Time
+	for m := Month(mode.Since); !m.After(until); m = m.AddDate(0, 1, 0) {
+		out = append(out, m)
+	}
+	return out
+}
+
+// crawl fetches the source's point-in-time endpoints, then every month.
+func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
+	var err error
+	if r.states, err = r.c.store.FetchStates(ctx, r.owner, ""); err != nil {
+		return err
+	}
+	done := map[time.Time]bool{}
+	if mode.Backfill && !mode.Refetch {
+		if done, err = r.c.store.BackfillDone(ctx, r.owner); err != nil {
+			return err
+		}
+	}
+	r.batches = make(chan []Unit, 2)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		r.writer(ctx)
+	}()
+	defer func() {
+		close(r.batches)
+		<-writerDone
+	}()
+
+	r.src.Snapshot(ctx, r)
+	r.flushPending(ctx)
+
+	for _, m := range months {
+		if ctx.Err() != nil || r.Draining() {
+			return nil
+		}
+		closed := !m.AddDate(0, 1, 0).After(r.now)
+		if done[m] && closed {
+			r.logger.InfoContext(ctx, "month already backfilled", "month", m.Format("2006-01"))
+			continue
+		}
+		before := r.errs.Load()
+		w := store.Window{Start: m, End: earlier(m.AddDate(0, 1, 0), r.now)}
+		r.logger.InfoContext(ctx, "fetching month", "month", m.Format("2006-01"), "end", w.End)
+		r.setMonth(m.Format("2006-01"))
+		r.src.Month(ctx, r, w)
+		r.flushPending(ctx) // the month is written before the next starts
+		if mode.Backfill && closed && r.errs.Load() == before && ctx.Err() == nil && !r.Draining() {
+			if err := r.c.store.MarkBackfillDone(ctx, r.owner, m, r.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Fetched is one response, with its raw payload row.
+type Fetched struct {
+	*Response
+	Raw []any // a row of ingest.raw_payloads
+}
+
+// Fetch sends one request of the source, at most Concurrency in flight,
+// and prepares the raw payload row of its answer. endpoint names it in the
+// ledger and the raw payloads; w is the window it is for (zero for none).
+func (r *Run) Fetch(ctx context.Context, endpoint string, q Request, w store.Window) (*Fetched, error) {
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	resp, err := r.src.Client().Do(ctx, q)
+	<-r.slots
+	if err != nil {
+		return nil, err
+	}
+	params := q.Path
+	if q.URL != "" {
+		params = "(download)" // a signed link is a secret: never stored
+	}
+	if len(q.Query) > 0 {
+		params += "?" + q.Query.Encode()
+	}
+	sum := sha256.Sum256(resp.Body)
+	row := store.RawPayloadRow{Endpoint: endpoint, Params: params, ContentSHA256: sum[:], RunID: r.id,
+		StatusCode: resp.Status, FetchedAt: r.now, BodyGzip: compress(resp.Body)}
+	if !w.Start.IsZero() {
+		row.WindowStart, row.WindowEnd = &w.Start, &w.End
+	}
+	return &Fetched{Response: resp, Raw: store.RawPayloads.Rows(r.owner, row)[0]}, nil
+}
+
+// Unit is one unit of work's writes: all of it is committed, or none.
+type Unit struct {
+	// Endpoint and ResourceID name the unit in the ledger should it fail.
+	Endpoint, ResourceID string
+	Writes               []store.Write
+	Raws                 [][]any // from Fetched.Raw
+	// State, when set, records that the unit was fetched and what it
+	// looked like, for Unchanged.
+	State *UnitState
+}
+
+// UnitState is what a unit looked like when fetched.
+type UnitState struct {
+	Key, Fingerprint string
+}
+
+func (u Unit) size() int {
+	n := len(u.Raws)
+	for _, w := range u.Writes {
+		n += len(w.Rows)
+	}
+	return n
+}
+
+func (r *Run) stateRow(s *UnitState) []any {
+	return store.FetchState.Rows(r.owner, store.FetchStateRow{Unit: s.Key, Fingerprint: s.Fingerprint,
+		FetchedAt: r.now, FullRefreshAt: r.now, RunID: r.id})[0]
+}
+
+// Commit writes one unit now, in one transaction, and counts the
+// warehouse rows it changed.
+func (r *Run) Commit(ctx context.Context, u Unit) error {
+	tables, err := r.c.store.WriteBatchTables(ctx, r.id, func(ctx context.Context, b *store.Batch) error {
+		if err := writeGrouped(ctx, b, u.Writes); err != nil {
+			return err
+		}
+		if raws := slices.DeleteFunc(slices.Clone(u.Raws), func(row []any) bool { return row == nil }); len(raws) > 0 {
+			if err := b.Write(ctx, store.RawPayloads.Table, raws, nil); err != nil {
+				return err
+			}
+		}
+		if u.State != nil {
+			return b.Write(ctx, store.FetchState.Table, [][]any{r.stateRow(u.State)}, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.count(tables)
+	if len(u.Writes) > 0 {
+		r.committed.Add(1)
+	}
+	return nil
+}
+
+// KeepRaw keeps the bodies of a failed unit, for whoever investigates.
+func (r *Run) KeepRaw(ctx context.Context, raws [][]any) {
+	raws = slices.DeleteFunc(slices.Clone(raws), func(row []any) bool { return row == nil })
+	if len(raws) == 0 || ctx.Err() != nil {
+		return
+	}
+	if err := r.Commit(ctx, Unit{Raws: raws}); err != nil {
+		r.logger.WarnContext(ctx, "could not keep the raw payloads of a failed unit", "err", err)
+	}
+}
+
+// writeGrouped writes the rows of many units with one COPY and one merge
+// per table, in the order the tables first appear, each unit's scope
+// applied to its own window.
+func writeGrouped(ctx context.Context, b *store.Batch, writes []store.Write) error {
+	type tableRows struct {
+		rows   [][]any
+		scopes []*store.Scope
+	}
+	var order []*store.Table
+	byTable := map[*store.Table]*tableRows{}
+	for _, w := range writes {
+		tr := byTable[w.Table]
+		if tr == nil {
+			tr = &tableRows{}
+			byTable[w.Table] = tr
+			order = append(order, w.Table)
+		}
+		tr.rows = append(tr.rows, w.Rows...)
+		if w.Scope != nil {
+			tr.scopes = append(tr.scopes, w.Scope)
+		}
+	}
+	for _, t := range order {
+		if err := b.WriteMany(ctx, t, byTable[t].rows, byTable[t].scopes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// count adds a batch's warehouse writes to the run's counters and metrics.
+func (r *Run) count(tables map[string]store.WriteResult) {
+	for name, res := range tables {
+		if strings.HasPrefix(name, "ingest.") {
+			continue // bookkeeping, not warehouse rows
+		}
+		r.inserted.Add(res.Inserted)
+		r.updated.Add(res.Updated)
+		r.deleted.Add(res.Deleted)
+		r.c.cfg.Metrics.RowsWritten(r.owner, name, "inserted", res.Inserted)
+		r.c.cfg.Metrics.RowsWritten(r.owner, name, "updated", res.Updated)
+		r.c.cfg.Metrics.RowsWritten(r.owner, name, "deleted", res.Deleted)
+	}
+}
+
+// Units are written in batches: one transaction per batch, one COPY and one
+// merge per table, which is what makes a large backfill fast. A unit is
+// still all or nothing: its rows, raw payloads and fetch state share the
+// batch's transaction.
+const (
+	batchUnits = 64
+	batchRows  = 20000
+)
+
+// Submit queues a unit for the writer; a full buffer goes to the writer,
+// so workers keep fetching while a batch is written. The writer's queue is
+// short: when writing falls behind, workers wait, and memory stays
+// bounded. Everything submitted is written before the month ends.
+func (r *Run) Submit(ctx context.Context, u Unit) {
+	r.pendingMu.Lock()
+	r.pending = append(r.pending, u)
+	full := len(r.pending) >= batchUnits
+	if !full {
+		rows := 0
+		for _, p := range r.pending {
+			rows += p.size()
+		}
+		full = rows >= batchRows
+	}
+	r.pendingMu.Unlock()
+	if full {
+		r.toWriter(r.takePending(batchUnits))
+	}
+}
+
+// flushPending writes what is pending and waits until every batch handed
+// to the writer is written.
+func (r *Run) flushPending(ctx context.Context) {
+	r.toWriter(r.takePending(0))
+	r.writing.Wait()
+}
+
+// toWriter hands a batch to the writer goroutine.
+func (r *Run) toWriter(units []Unit) {
+	if len(units) == 0 {
+		return
+	}
+	r.writing.Add(1)
+	r.batches <- units
+}
+
+// writer writes batches until the channel closes.
+func (r *Run) writer(ctx context.Context) {
+	for units := range r.batches {
+		r.flush(ctx, units)
+		r.writing.Done()
+	}
+}
+
+// takePending empties the buffer if it holds at least min units.
+func (r *Run) takePending(min int) []Unit {
+	r.pendingMu.Lock()
+	defer r.pendingMu.Unlock()
+	if len(r.pending) == 0 || len(r.pending) < min {
+		return nil
+	}
+	units := r.pending
+	r.pending = nil
+	return units
+}
+
+// flush writes a batch of units in one transaction; if it fails, every
+// unit of it is recorded as failed and fetched again by the next run.
+func (r *Run) flush(ctx context.Context, units []Unit) {
+	if len(units) == 0 {
+		return
+	}
+	var writes []store.Write
+	var raws, states [][]any
+	for _, u := range units {
+		writes = append(writes, u.Writes...)
+		raws = append(raws, u.Raws...)
+		if u.State != nil {
+			states = append(states, r.stateRow(u.State))
+		}
+	}
+	tables, err := r.c.store.WriteBatchTables(ctx, r.id, func(ctx context.Context, b *store.Batch) error {
+		if err := writeGrouped(ctx, b, writes); err != nil {
+			return err
+		}
+		if err := b.Write(ctx, store.RawPayloads.Table, raws, nil); err != nil {
+			return err
+		}
+		if len(states) == 0 {
+			return nil
+		}
+		return b.Write(ctx, store.FetchState.Table, states, nil)
+	})
+	if err != nil {
+		for _, u := range units {
+			r.Fail(ctx, u.Endpoint, u.ResourceID, err)
+		}
+		return
+	}
+	r.count(tables)
+	r.committed.Add(int64(len(units)))
+}
