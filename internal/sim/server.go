@@ -38,8 +38,8 @@ type Config struct {
 	WallClock func() time.Time
 }
 
-// Provider is what a simulator tells the Server about its API. Only Error
-// is required.
+// Provider is what a simulator tells the Server about its API. Every field
+// may be left out; without Error, failures answer {"error": status text}.
 type Provider struct {
 	// Prefix is the API's path prefix ("/v1"); endpoint names in the
 	// statistics leave it out.
@@ -48,8 +48,8 @@ type Provider struct {
 	// a failure. The body is encoded as JSON unless it is a Raw.
 	Error func(r *http.Request, f Failure) (status int, body any)
 	// Authorize reports whether a request's credentials are good (nil:
-	// every request is). It runs after the rate limit, as the live APIs'
-	// gateways do; Hyperstack answers 401 past it.
+	// every request is); a request it refuses gets an Unauthorized failure.
+	// It runs after the rate limit, so refused requests count toward it.
 	Authorize func(r *http.Request) bool
 	// RateKey is what the rate limit counts by (nil: ClientIP).
 	RateKey func(r *http.Request) string
@@ -117,7 +117,8 @@ type Request struct {
 	// Draw is the request's deterministic draw, for the handler's own
 	// decisions (salts from 1000 up).
 	Draw Draw
-	// Header and Status are added to a successful answer (Status 0: 200).
+	// Header is added to the answer, an error's too; Status is a
+	// successful answer's status (0: 200).
 	Header http.Header
 	Status int
 
