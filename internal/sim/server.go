@@ -117,10 +117,11 @@ type Request struct {
 	// Draw is the request's deterministic draw, for the handler's own
 	// decisions (salts from 1000 up).
 	Draw Draw
-	// Header is added to the answer, an error's too; Status is a
-	// successful answer's status (0: 200).
-	Header http.Header
-	Status int
+	// ResponseHeader is added to the answer, an error's too (r.Header is
+	// the request's, as in net/http); Status is a successful answer's
+	// status (0: 200).
+	ResponseHeader http.Header
+	Status         int
 
 	srv  *Server
 	body any
@@ -312,7 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	req := &Request{Endpoint: endpoint, Draw: d, Header: http.Header{}, srv: s}
+	req := &Request{Endpoint: endpoint, Draw: d, ResponseHeader: http.Header{}, srv: s}
 	if fault != "" && !isBodyFault(fault) {
 		req.Fault = fault // the ones left to the handler
 	}
@@ -322,7 +323,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = s.fail(w, r, Failure{Kind: MethodNotAllowed, Status: http.StatusMethodNotAllowed})
 		return
 	}
-	for k, v := range req.Header {
+	for k, v := range req.ResponseHeader {
 		w.Header()[k] = v
 	}
 	if req.err != nil {

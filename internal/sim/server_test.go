@@ -47,7 +47,10 @@ func fakeAPI(t *testing.T, cfg Config) (*Server, *Clock, string) {
 		},
 	})
 	s.Handle("GET /api/things", func(r *Request) (any, error) {
-		r.Header.Set("X-Next-Key", "t2")
+		if r.Header.Get("X-Key") != "k" {
+			t.Errorf("the handler reads request header X-Key %q", r.Header.Get("X-Key"))
+		}
+		r.ResponseHeader.Set("X-Next-Key", "t2")
 		return map[string]any{"kind": "list", "things": []any{
 			map[string]any{"id": "t1", "price": json.Number("0.25")},
 		}}, nil
