@@ -248,3 +248,7 @@ func faultsOf(class string, rate float64) sim.Faults {
 	}
 	return f
 }
+
+func jsonValid(b []byte) bool { return json.Valid(b) }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
