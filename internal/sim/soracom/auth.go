@@ -74,7 +74,7 @@ type authRequest struct {
 // It has its own per-IP limit, whose numbers its rate-limit headers show.
 func (a *authenticator) login(r *sim.Request) (any, error) {
 	q := a.limiter.Take(sim.ClientIP(r.Request))
-	writeRateHeaders(r.Header, q)
+	writeRateHeaders(r.ResponseHeader, q)
 	if !q.Allowed {
 		return nil, errorf(http.StatusTooManyRequests, CodeTooMany, "Too many authentication requests. Please wait up to a minute and retry.")
 	}
@@ -108,7 +108,7 @@ func (a *authenticator) login(r *sim.Request) (any, error) {
 // logout answers POST /auth/logout: the pair is revoked at once.
 func (a *authenticator) logout(r *sim.Request) (any, error) {
 	a.mu.Lock()
-	delete(a.tokens, r.Request.Header.Get("X-Soracom-API-Key"))
+	delete(a.tokens, r.Header.Get("X-Soracom-API-Key"))
 	a.mu.Unlock()
 	r.Status = http.StatusNoContent
 	return sim.Raw{}, nil
