@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -400,4 +401,59 @@ func mustPost(t testing.TB, c *client, path string) []byte {
 		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, body)
 	}
 	return body
+}
+
+// TestControls drives the simulator's own /_sim/ endpoints.
+func TestControls(t *testing.T) {
+	t.Parallel()
+	s, base := newTestSim(t, Config{})
+	status, body := post(t, base+"/_sim/sims", `{"count": 3}`, nil)
+	if status != 200 || len(at(t, decode(t, body), "sim_ids").([]any)) != 3 || len(s.Model.SIMs()) != 53 {
+		t.Fatalf("add SIMs: %d %s", status, body)
+	}
+	for body, want := range map[string]int{
+		`{"month":"202605","amount":"-100"}`:                 400, // preliminary
+		`{"month":"202604","amount":"-0.5"}`:                 400, // not whole yen
+		`{"month":"202604","amount":"-100","sim_id":"nope"}`: 404,
+		`{"month":"202604","amount":"250"}`:                  200,
+	} {
+		if status, got := post(t, base+"/_sim/corrections", body, nil); status != want {
+			t.Errorf("correction %s: %d %s, want %d", body, status, got, want)
+		}
+	}
+	resp, body := send(t, "GET", base+"/_sim/months", "", nil)
+	months := decode(t, body).([]any)
+	if resp.StatusCode != 200 || len(months) != 4 || at(t, months[3], "state") != "preliminary" || at(t, months[2], "state") != "closed" {
+		t.Fatalf("months: %s", body)
+	}
+	if got := jsonMoney(t, at(t, months[2], "amount")); got != s.Model.ExpectedBill(month(t, "202604")).Amount {
+		t.Errorf("months: April %s", got)
+	}
+	resp, body = send(t, "GET", base+"/_sim/clock", "", nil)
+	if resp.StatusCode != 200 || at(t, decode(t, body), "current_month") != "202605" {
+		t.Errorf("clock: %s", body)
+	}
+}
+
+// TestConcurrentRequests: cold months asked for at once get one answer.
+func TestConcurrentRequests(t *testing.T) {
+	t.Parallel()
+	s, base := newTestSim(t, Config{Model: ModelConfig{SIMs: 400}})
+	c := login(t, base)
+	bodies := make([][]byte, 12)
+	var wg sync.WaitGroup
+	for i := range bodies {
+		wg.Go(func() {
+			_, bodies[i] = send(t, "GET", base+"/v1/bills/summaries/bill_items", "", c.headers())
+		})
+	}
+	wg.Wait()
+	for i := range bodies {
+		if !bytes.Equal(bodies[i], bodies[0]) || !jsonValid(bodies[i]) {
+			t.Fatalf("answer %d differs: %.100s", i, bodies[i])
+		}
+	}
+	if st := s.Stats(); st.ByEndpointOK["GET /bills/summaries/bill_items"] != 12 {
+		t.Errorf("stats %+v", st)
+	}
 }

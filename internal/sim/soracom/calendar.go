@@ -50,12 +50,16 @@ func (d Day) appendTo(b []byte) []byte {
 	return appendPadded(b, dd, 2)
 }
 
+// appendPadded appends v (not negative) in decimal, zero-padded to width.
 func appendPadded(b []byte, v, width int) []byte {
-	s := strconv.Itoa(v)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
+	var digits [20]byte
+	i := len(digits)
+	for v > 0 || i > len(digits)-width {
+		i--
+		digits[i] = byte('0' + v%10)
+		v /= 10
 	}
-	return append(b, s...)
+	return append(b, digits[i:]...)
 }
 
 // Month is a calendar month, as year*12 + month-1.

@@ -79,6 +79,7 @@ func (m *Model) writeCSV(w io.Writer, a *aggregate) error {
 	empty := []byte(strings.Repeat(",", len(a.tagKeys)+1))
 
 	var err error
+	lastDay, date := Day(-1), []byte(nil) // rows come day by day
 	m.eachRow(a, func(r *Row) {
 		if err != nil {
 			return
@@ -99,7 +100,10 @@ func (m *Model) writeCSV(w io.Writer, a *aggregate) error {
 		if r.Monthly {
 			line = r.Month.appendTo(line)
 		} else {
-			line = r.Day.appendTo(line)
+			if r.Day != lastDay {
+				lastDay, date = r.Day, r.Day.appendTo(date[:0])
+			}
+			line = append(line, date...)
 		}
 		line = append(line, ',')
 		line = appendField(line, r.BillItemName)

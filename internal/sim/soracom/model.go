@@ -55,9 +55,7 @@ type SIM struct {
 	Fast       bool  // speed class on most days
 	MeanMB     int64 // data per active day, on average
 
-	plan  *plan
-	tail  []byte // the CSV's tag and group columns, per tag-key set
-	tailK string
+	plan *plan
 }
 
 // Tag is one of a SIM's tags.
@@ -194,7 +192,6 @@ func (m *Model) SIMs() []SIM {
 	for i, s := range m.sims {
 		out[i] = *s
 		out[i].Tags = slices.Clone(s.Tags)
-		out[i].tail = nil
 	}
 	return out
 }
