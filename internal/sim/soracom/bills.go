@@ -1,9 +1,6 @@
 package soracom
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // State is where a month is in its life cycle, on the model's clock.
 type State string
@@ -207,8 +204,3 @@ func (m *Model) Months() []Month {
 }
 
 func (s State) String() string { return string(s) }
-
-// errMonth explains why a month has no bill to show.
-func (m *Model) errMonth(mo Month) error {
-	return fmt.Errorf("bill for %s is %s: %w", mo, m.State(mo), ErrNotFound)
-}

@@ -38,7 +38,7 @@ func (v view) end() Day { return v.month.First() + Day(v.days) }
 
 // rowItems are the bill item names, built once per plan so rows share them.
 type rowItems struct {
-	basic, discount, data, monthly string
+	basic, discount, data string
 }
 
 func itemsFor(p *plan) rowItems {
@@ -46,7 +46,6 @@ func itemsFor(p *plan) rowItems {
 		basic:    "Basic charge (" + p.name + ")",
 		discount: "Long-term discount (" + p.name + ")",
 		data:     "Data traffic charge (" + p.name + ")",
-		monthly:  "Monthly fee (" + p.name + ")",
 	}
 }
 
