@@ -3,6 +3,8 @@ package hyperstacksim
 import (
 	"slices"
 	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 )
 
 // Family is a kind of billed resource, named as in the API's paths.
@@ -294,7 +296,7 @@ func (r *Resource) tokenEvents(seed uint64, w Window) []tokenEvent {
 	var out []tokenEvent
 	for _, p := range r.pieces(w) {
 		for h := p.From.Truncate(time.Hour); h.Before(p.To); h = h.Add(time.Hour) {
-			x := mix(seed, uint64(r.ID), uint64(h.Unix()))
+			x := sim.Mix(seed, uint64(r.ID), uint64(h.Unix()))
 			at := h.Add(time.Duration(x%60) * time.Minute)
 			if at.Before(p.From) || !at.Before(p.To) {
 				continue
@@ -335,20 +337,6 @@ func (r *Resource) seed() uint64 {
 	for i := 0; i < len(r.UUID); i++ {
 		h ^= uint64(r.UUID[i])
 		h *= 1099511628211
-	}
-	return h
-}
-
-// mix is a stateless 64-bit hash (splitmix64 finaliser over the inputs).
-func mix(xs ...uint64) uint64 {
-	var h uint64 = 0x9e3779b97f4a7c15
-	for _, x := range xs {
-		h ^= x + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
-		h ^= h >> 30
-		h *= 0xbf58476d1ce4e5b9
-		h ^= h >> 27
-		h *= 0x94d049bb133111eb
-		h ^= h >> 31
 	}
 	return h
 }

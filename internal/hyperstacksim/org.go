@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 )
 
 // Model is the organisation the simulator bills: its resources, its credit,
@@ -20,9 +22,7 @@ type Model struct {
 	OrgUUID string
 	start   time.Time
 
-	fixedNow time.Time        // zero: follow realNow
-	realNow  func() time.Time // used when fixedNow is zero
-	offset   time.Duration    // added by Advance
+	clock *sim.Clock // to the minute; moves under mu
 
 	resources []*Resource
 	byID      map[Family]map[int64]*Resource
@@ -47,8 +47,9 @@ type threshold struct {
 	Subscribed bool
 }
 
-// ErrNotFound is returned for an unknown resource.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for an unknown resource; the control endpoints
+// answer it with 404.
+var ErrNotFound = sim.ErrNotFound
 
 // ModelConfig describes the organisation to generate.
 type ModelConfig struct {
@@ -69,11 +70,11 @@ type ModelConfig struct {
 func NewModel(cfg ModelConfig) *Model {
 	m := &Model{
 		seed:     uint64(cfg.Seed),
-		fixedNow: cfg.Now.UTC().Truncate(time.Minute),
-		realNow:  time.Now,
+		clock:    sim.NewClock(cfg.Now, time.Minute),
 		byID:     map[Family]map[int64]*Resource{},
 		vouchers: map[string]*voucher{},
 	}
+	m.clock.Guard(&m.mu)
 	now := m.Now()
 	m.start = cfg.Start.UTC()
 	if m.start.IsZero() {
@@ -121,34 +122,15 @@ func (m *Model) add(r *Resource) {
 	m.resources = append(m.resources, r)
 }
 
-// Now is the simulator's clock, to the minute.
-func (m *Model) Now() time.Time {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.nowLocked()
-}
-
-func (m *Model) nowLocked() time.Time {
-	base := m.fixedNow
-	if base.IsZero() {
-		base = m.realNow().UTC()
-	}
-	return base.Add(m.offset).Truncate(time.Minute)
-}
+// Now is the simulator's clock, to the minute. It moves only while no one
+// holds the model's lock, so a read under the lock sees one time.
+func (m *Model) Now() time.Time { return m.clock.Now() }
 
 // Start is where the generated history begins.
 func (m *Model) Start() time.Time { return m.start }
 
 // Advance moves the clock forward.
-func (m *Model) Advance(d time.Duration) error {
-	if d < 0 {
-		return errors.New("the clock only moves forward")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.offset += d
-	return nil
-}
+func (m *Model) Advance(d time.Duration) error { return m.clock.Advance(d) }
 
 // Resources returns copies of every resource of a family (all families when
 // f is empty), oldest id first.
@@ -192,14 +174,14 @@ func (m *Model) CostIn(f Family, id int64, w Window) (Cost, error) {
 	if !ok {
 		return Cost{}, fmt.Errorf("%s %d: %w", f, id, ErrNotFound)
 	}
-	return r.CostIn(w.clip(m.nowLocked())), nil
+	return r.CostIn(w.clip(m.Now())), nil
 }
 
 // FamilyCosts is the incurred cost of each family in w, up to now.
 func (m *Model) FamilyCosts(w Window) map[Family]Nano {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.familyCostsLocked(w.clip(m.nowLocked()))
+	return m.familyCostsLocked(w.clip(m.Now()))
 }
 
 func (m *Model) familyCostsLocked(w Window) map[Family]Nano {
@@ -230,7 +212,7 @@ func (m *Model) Credit() Nano {
 }
 
 func (m *Model) creditLocked() Nano {
-	return m.initialCredit + m.redeemed - m.spendLocked(Window{End: m.nowLocked()})
+	return m.initialCredit + m.redeemed - m.spendLocked(Window{End: m.Now()})
 }
 
 // InitialCredit is the credit the organisation started with.
@@ -251,7 +233,7 @@ func (m *Model) CreateResource(nr NewResource) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rng := rand.New(rand.NewPCG(m.seed, uint64(m.lastID)))
-	now := m.nowLocked()
+	now := m.Now()
 	g := &generator{rng: rng, m: m, start: now, now: now.Add(24 * time.Hour), active: 1}
 	r := g.resource(nr.Family, nil)
 	r.Created, r.Terminated = now, time.Time{}
@@ -289,7 +271,7 @@ func (m *Model) runningLocked(f Family, id int64) (*Resource, time.Time, error) 
 	if !ok {
 		return nil, time.Time{}, fmt.Errorf("%s %d: %w", f, id, ErrNotFound)
 	}
-	now := m.nowLocked()
+	now := m.Now()
 	if !r.Alive(now) {
 		return nil, time.Time{}, fmt.Errorf("%s %d is not running", f, id)
 	}

@@ -21,6 +21,8 @@ type apiError struct {
 	message string
 }
 
+func (e *apiError) Error() string { return e.message }
+
 func (e apiError) body() obj {
 	return obj{"status": false, "message": e.message, "error_reason": e.reason}
 }
@@ -208,7 +210,7 @@ func (r *Resource) matches(search string) bool {
 // list serves GET /billing/billing/history/{family}: every resource of the
 // family that existed in the window, newest first, one page of them.
 func (m *Model) list(f Family, w Window, search string, p page, paged bool) obj {
-	now := m.nowLocked()
+	now := m.Now()
 	cw := w.clip(now)
 	var all []*Resource
 	for _, r := range m.resources {
@@ -256,7 +258,7 @@ func (m *Model) list(f Family, w Window, search string, p page, paged bool) obj 
 
 // detail serves GET /billing/billing/history/{family}/{id}.
 func (m *Model) detail(r *Resource, w Window) obj {
-	cw := w.clip(m.nowLocked())
+	cw := w.clip(m.Now())
 	c := r.CostIn(cw)
 	shape := shapes[r.Family]
 	msg := fmt.Sprintf("Biling Details for the %s Retrieved Successfully.", shape.label)
@@ -293,7 +295,7 @@ func datapoint(t time.Time, v json.Number, layout string) obj {
 // graph serves GET /billing/billing/history/{family}/{id}/graph: the cost in
 // each bucket of the window in which the resource existed.
 func (m *Model) graph(r *Resource, w Window) obj {
-	cw := w.clip(m.nowLocked())
+	cw := w.clip(m.Now())
 	g := w.Granularity()
 	var costs, ins, outs, totals []any
 	var total Cost
@@ -349,7 +351,7 @@ func nonNil(xs []any) []any {
 // stretch of constant state and price in the window. They tile the part of
 // the window in which the resource existed, and their costs add up to its bill.
 func (m *Model) events(r *Resource, w Window) obj {
-	cw := w.clip(m.nowLocked())
+	cw := w.clip(m.Now())
 	out := []any{}
 	for _, p := range r.pieces(cw) {
 		inc, _ := r.rateIn(p)
@@ -371,7 +373,7 @@ func (m *Model) events(r *Resource, w Window) obj {
 
 // subResources serves a VM's sub-resource costs, with or without graphs.
 func (m *Model) subResources(r *Resource, w Window, graph bool) obj {
-	cw := w.clip(m.nowLocked())
+	cw := w.clip(m.Now())
 	c := r.CostIn(cw)
 	metrics := obj{}
 	for _, cc := range c.Components {
@@ -446,7 +448,7 @@ func orgBucket(f Family) string {
 // orgHistory serves GET /billing/billing/history, with graph=true adding the
 // organisation's cost per bucket.
 func (m *Model) orgHistory(w Window, graph bool) obj {
-	cw := w.clip(m.nowLocked())
+	cw := w.clip(m.Now())
 	metrics := m.orgMetrics(cw)
 	payload := obj{"org_id": intJSON(m.OrgID), "total_count": intJSON(1)}
 	if graph {
@@ -471,7 +473,7 @@ func (m *Model) orgHistory(w Window, graph bool) obj {
 // usage serves GET /billing/billing/usage: VMs and volumes, running ones or
 // (deleted=true) terminated ones, with their lifetime totals.
 func (m *Model) usage(deleted bool, environment string) obj {
-	now := m.nowLocked()
+	now := m.Now()
 	data := []any{}
 	for _, r := range m.resources {
 		if r.Family != FamilyVM && r.Family != FamilyVolume || r.Created.After(now) {
@@ -513,7 +515,7 @@ func LastDay(now time.Time) Window {
 // lastDayCost serves GET /billing/billing/last-day-cost: yesterday's cost of
 // VMs, volumes and clusters, and of everything.
 func (m *Model) lastDayCost() obj {
-	costs := m.familyCostsLocked(LastDay(m.nowLocked()))
+	costs := m.familyCostsLocked(LastDay(m.Now()))
 	var total Nano
 	for _, c := range costs {
 		total += c

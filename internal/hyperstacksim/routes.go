@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 )
 
 // routes registers every path of the billing API's spec.
@@ -22,8 +24,8 @@ func (s *Sim) routes() {
 		s.handle("GET "+one, s.resourceHandler(f, sh.param, (*Model).detail))
 		s.handle("GET "+one+"/graph", s.resourceHandler(f, sh.param, (*Model).graph))
 	}
-	s.handle("GET "+base+"/history", func(r *http.Request, _ *result) (obj, *apiError) {
-		w, err := s.window(r)
+	s.handle("GET "+base+"/history", func(r *sim.Request) (obj, *apiError) {
+		w, err := s.window(r.Request)
 		if err != nil {
 			return nil, err
 		}
@@ -38,10 +40,10 @@ func (s *Sim) routes() {
 		func(m *Model, r *Resource, w Window) obj { return m.subResources(r, w, false) }))
 	s.handle("GET "+base+"/virtual-machine/{vm_id}/sub-resource/graph", s.resourceHandler(FamilyVM, "vm_id",
 		func(m *Model, r *Resource, w Window) obj { return m.subResources(r, w, true) }))
-	s.handle("GET "+base+"/last-day-cost", func(*http.Request, *result) (obj, *apiError) {
+	s.handle("GET "+base+"/last-day-cost", func(*sim.Request) (obj, *apiError) {
 		return s.read((*Model).lastDayCost), nil
 	})
-	s.handle("GET "+base+"/usage", func(r *http.Request, _ *result) (obj, *apiError) {
+	s.handle("GET "+base+"/usage", func(r *sim.Request) (obj, *apiError) {
 		q := r.URL.Query()
 		deleted := false
 		if v := q.Get("deleted"); v != "" {
@@ -54,12 +56,12 @@ func (s *Sim) routes() {
 		env := q.Get("environment")
 		return s.read(func(m *Model) obj { return m.usage(deleted, env) }), nil
 	})
-	s.handle("GET "+base+"/threshold", func(*http.Request, *result) (obj, *apiError) {
+	s.handle("GET "+base+"/threshold", func(*sim.Request) (obj, *apiError) {
 		return s.read((*Model).thresholdList), nil
 	})
 	s.handle("PUT "+base+"/threshold/{threshold_id}", s.updateThreshold)
 	s.handle("POST "+base+"/vouchers/redeem", s.redeemVoucher)
-	s.handle("GET /v1/billing/user-credit/credit", func(*http.Request, *result) (obj, *apiError) {
+	s.handle("GET /v1/billing/user-credit/credit", func(*sim.Request) (obj, *apiError) {
 		return s.read((*Model).credit), nil
 	})
 }
@@ -81,8 +83,8 @@ func (s *Sim) window(r *http.Request) (Window, *apiError) {
 }
 
 func (s *Sim) listHandler(f Family) apiHandler {
-	return func(r *http.Request, res *result) (obj, *apiError) {
-		w, err := s.window(r)
+	return func(r *sim.Request) (obj, *apiError) {
+		w, err := s.window(r.Request)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +93,9 @@ func (s *Sim) listHandler(f Family) apiHandler {
 		if err != nil {
 			return nil, err
 		}
-		p.shift = res.shift
+		if r.Fault == sim.FaultUnstablePages {
+			p.shift = []int{1, -1}[r.Draw.Pick(105, 2)] // an item appeared before this page, or vanished
+		}
 		paged := f != FamilyContract // the contract history has no pagination
 		return s.read(func(m *Model) obj { return m.list(f, w, q.Get("search"), p, paged) }), nil
 	}
@@ -100,21 +104,21 @@ func (s *Sim) listHandler(f Family) apiHandler {
 // resourceHandler serves a per-resource endpoint: it resolves the id, reads
 // the window and hands both to build.
 func (s *Sim) resourceHandler(f Family, param string, build func(*Model, *Resource, Window) obj) apiHandler {
-	return func(r *http.Request, res *result) (obj, *apiError) {
+	return func(r *sim.Request) (obj, *apiError) {
 		raw := r.PathValue(param)
 		id, perr := strconv.ParseInt(raw, 10, 64)
 		if perr != nil {
 			return nil, badRequest("%s must be an integer", param)
 		}
-		res.stats.resource(res.endpoint, raw)
-		w, err := s.window(r)
+		r.CountResource(raw)
+		w, err := s.window(r.Request)
 		if err != nil {
 			return nil, err
 		}
 		s.Model.mu.RLock()
 		defer s.Model.mu.RUnlock()
 		rs, ok := s.Model.byID[f][id]
-		if !ok || rs.Created.After(s.Model.nowLocked()) {
+		if !ok || rs.Created.After(s.Model.Now()) {
 			return nil, notFound("%s %d not found", strings.ReplaceAll(string(f), "-", "_"), id)
 		}
 		return build(s.Model, rs, w), nil
@@ -123,8 +127,8 @@ func (s *Sim) resourceHandler(f Family, param string, build func(*Model, *Resour
 
 // withStatus answers an unknown resource with another HTTP status.
 func withStatus(status int, h apiHandler) apiHandler {
-	return func(r *http.Request, res *result) (obj, *apiError) {
-		body, err := h(r, res)
+	return func(r *sim.Request) (obj, *apiError) {
+		body, err := h(r)
 		if err != nil && err.reason == "not_found" {
 			err.status = status
 		}
@@ -144,7 +148,7 @@ func decodeBody(r *http.Request, v any) *apiError {
 	return nil
 }
 
-func (s *Sim) updateThreshold(r *http.Request, _ *result) (obj, *apiError) {
+func (s *Sim) updateThreshold(r *sim.Request) (obj, *apiError) {
 	id, err := strconv.ParseInt(r.PathValue("threshold_id"), 10, 64)
 	if err != nil {
 		return nil, badRequest("threshold_id must be an integer")
@@ -152,7 +156,7 @@ func (s *Sim) updateThreshold(r *http.Request, _ *result) (obj, *apiError) {
 	var body struct {
 		Subscribe *bool `json:"subscribe"`
 	}
-	if e := decodeBody(r, &body); e != nil {
+	if e := decodeBody(r.Request, &body); e != nil {
 		return nil, e
 	}
 	if body.Subscribe == nil {
@@ -170,11 +174,11 @@ func (s *Sim) updateThreshold(r *http.Request, _ *result) (obj, *apiError) {
 	return nil, notFound("threshold %d not found", id)
 }
 
-func (s *Sim) redeemVoucher(r *http.Request, _ *result) (obj, *apiError) {
+func (s *Sim) redeemVoucher(r *sim.Request) (obj, *apiError) {
 	var body struct {
 		Code string `json:"voucher_code"`
 	}
-	if e := decodeBody(r, &body); e != nil {
+	if e := decodeBody(r.Request, &body); e != nil {
 		return nil, e
 	}
 	if body.Code == "" {

@@ -1,11 +1,12 @@
-package hyperstacksim
+package sim
 
 import (
+	"maps"
 	"strconv"
 	"sync"
 )
 
-// Stats counts what the simulator was asked and how it answered. Tests and
+// Stats counts what a simulator was asked and how it answered. Tests and
 // benchmarks use it to count the crawler's requests.
 type Stats struct {
 	Requests      int64                       `json:"requests"`
@@ -18,6 +19,7 @@ type Stats struct {
 	ByResource    map[string]map[string]int64 `json:"-"` // endpoint → resource id → requests
 }
 
+// statsRecorder keeps Stats up to date under concurrent requests.
 type statsRecorder struct {
 	mu       sync.Mutex
 	s        Stats
@@ -39,28 +41,34 @@ func (r *statsRecorder) reset() {
 	}
 }
 
-func (r *statsRecorder) begin(endpoint, resourceID string) {
+// begin counts a request as it arrives.
+func (r *statsRecorder) begin(endpoint string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inFlight++
 	r.s.MaxConcurrent = max(r.s.MaxConcurrent, r.inFlight)
 	r.s.Requests++
 	r.s.ByEndpoint[endpoint]++
-	if resourceID != "" {
-		if r.s.ByResource[endpoint] == nil {
-			r.s.ByResource[endpoint] = map[string]int64{}
-		}
-		r.s.ByResource[endpoint][resourceID]++
+}
+
+// resource counts a request for one resource of a per-resource endpoint.
+func (r *statsRecorder) resource(endpoint, id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.s.ByResource[endpoint] == nil {
+		r.s.ByResource[endpoint] = map[string]int64{}
 	}
+	r.s.ByResource[endpoint][id]++
 }
 
 // fault counts a fault as it takes effect, before the client sees it.
-func (r *statsRecorder) fault(class faultClass) {
+func (r *statsRecorder) fault(c Class) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.s.Faults[string(class)]++
+	r.s.Faults[string(c)]++
 }
 
+// end counts a request's answer; status 0 is none (a reset or a hang).
 func (r *statsRecorder) end(endpoint string, status int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -80,31 +88,13 @@ func (r *statsRecorder) snapshot() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.s
-	s.ByEndpoint = clone(s.ByEndpoint)
-	s.ByStatus = clone(s.ByStatus)
-	s.ByEndpointOK = clone(s.ByEndpointOK)
-	s.Faults = clone(s.Faults)
+	s.ByEndpoint = maps.Clone(s.ByEndpoint)
+	s.ByStatus = maps.Clone(s.ByStatus)
+	s.ByEndpointOK = maps.Clone(s.ByEndpointOK)
+	s.Faults = maps.Clone(s.Faults)
 	s.ByResource = map[string]map[string]int64{}
 	for k, v := range r.s.ByResource {
-		s.ByResource[k] = clone(v)
+		s.ByResource[k] = maps.Clone(v)
 	}
 	return s
-}
-
-func clone[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// resource counts a request for one resource of a per-resource endpoint.
-func (r *statsRecorder) resource(endpoint, id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.s.ByResource[endpoint] == nil {
-		r.s.ByResource[endpoint] = map[string]int64{}
-	}
-	r.s.ByResource[endpoint][id]++
 }
