@@ -1,22 +1,15 @@
 package cloudsigma
 
-import "fmt"
+import (
+	"fmt"
 
-// mix hashes its arguments into one well-spread word (splitmix64 steps).
-// Every seeded choice of the model is mix(seed, what, …), so any part of
-// it can be recomputed on its own, in any order.
-func mix(vals ...uint64) uint64 {
-	h := uint64(0x9e3779b97f4a7c15)
-	for _, v := range vals {
-		h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
-		h ^= h >> 30
-		h *= 0xbf58476d1ce4e5b9
-		h ^= h >> 27
-		h *= 0x94d049bb133111eb
-		h ^= h >> 31
-	}
-	return h
-}
+	"github.com/billing-warehouse/billing-warehouse/internal/sim"
+)
+
+// mix hashes its arguments into one well-spread word. Every seeded choice
+// of the model is mix(seed, salt, …), so any part of it can be recomputed on
+// its own, in any order.
+func mix(vals ...uint64) uint64 { return sim.Mix(vals...) }
 
 // Salts name the seeded choices, so two choices never share a stream.
 const (

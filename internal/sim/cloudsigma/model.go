@@ -1,10 +1,11 @@
 package cloudsigma
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 )
 
 // CycleEpoch is the start of billing cycle 0. Cycles are five minutes long
@@ -22,11 +23,10 @@ type ModelConfig struct {
 	// Start is where the account's history begins (default 30 days before
 	// Now); it is moved forward to a cycle boundary.
 	Start time.Time
-	// Now fixes the clock; zero follows the real clock.
-	Now time.Time
-	// RealNow is the real clock the model follows when Now is zero
-	// (default time.Now).
-	RealNow func() time.Time
+	// Now fixes the clock; zero follows the real clock. Clock, when set,
+	// is used instead (the Sim shares it with /_sim/clock).
+	Now   time.Time
+	Clock *sim.Clock
 }
 
 // Model is one CloudSigma account at one location: its servers and drives,
@@ -37,9 +37,8 @@ type Model struct {
 	seed  uint64
 	start time.Time
 
-	mu       sync.Mutex
-	fixedNow time.Time
-	offset   time.Duration
+	mu    sync.Mutex // guards everything below, and the clock's moves
+	clock *sim.Clock
 
 	servers []*Server
 	subs    []*Subscription
@@ -49,8 +48,9 @@ type Model struct {
 	led ledger
 }
 
-// ErrNotFound is returned by controls naming something the model lacks.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned by controls naming something the model lacks;
+// /_sim/ answers it with 404.
+var ErrNotFound = sim.ErrNotFound
 
 // NewModel generates an account and its ledger up to the clock's now.
 func NewModel(cfg ModelConfig) *Model {
@@ -66,13 +66,16 @@ func NewModel(cfg ModelConfig) *Model {
 	if cfg.Servers == 0 {
 		cfg.Servers = 5
 	}
-	if cfg.RealNow == nil {
-		cfg.RealNow = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = sim.NewClock(cfg.Now, time.Microsecond)
 	}
 	if _, ok := currencyFactor(cfg.Currency); !ok {
 		panic(fmt.Sprintf("cloudsigma: unknown currency %q", cfg.Currency))
 	}
-	m := &Model{cfg: cfg, seed: uint64(cfg.Seed), fixedNow: cfg.Now.UTC()}
+	m := &Model{cfg: cfg, seed: uint64(cfg.Seed), clock: cfg.Clock}
+	// The ledger is computed under m.mu up to the clock's now; a clock
+	// that moves meanwhile would tear it.
+	m.clock.Guard(&m.mu)
 	now := m.nowLocked()
 	start := cfg.Start
 	if start.IsZero() {
@@ -101,38 +104,16 @@ func (m *Model) Now() time.Time {
 	return m.nowLocked()
 }
 
-func (m *Model) nowLocked() time.Time {
-	base := m.fixedNow
-	if base.IsZero() {
-		base = m.cfg.RealNow().UTC()
-	}
-	return base.Add(m.offset).Truncate(time.Microsecond)
-}
+func (m *Model) nowLocked() time.Time { return m.clock.Now().Truncate(time.Microsecond) }
 
-// Advance moves the clock forward; the ledger grows with it.
-func (m *Model) Advance(d time.Duration) error {
-	if d < 0 {
-		return errors.New("the clock only moves forward")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.offset += d
-	m.syncLocked()
-	return nil
-}
+// Clock is the model's billing clock.
+func (m *Model) Clock() *sim.Clock { return m.clock }
+
+// Advance moves the clock forward; the ledger grows with it when next read.
+func (m *Model) Advance(d time.Duration) error { return m.clock.Advance(d) }
 
 // SetNow moves the clock forward to t.
-func (m *Model) SetNow(t time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.nowLocked()
-	if t.Before(now) {
-		return fmt.Errorf("the clock only moves forward: %s is before %s", t.Format(time.RFC3339), now.Format(time.RFC3339))
-	}
-	m.offset += t.Sub(now)
-	m.syncLocked()
-	return nil
-}
+func (m *Model) SetNow(t time.Time) error { return m.clock.Set(t) }
 
 // CycleOf returns the billing cycle a time falls in.
 func CycleOf(t time.Time) int64 {
