@@ -193,7 +193,6 @@ func checkShape(s *shape, v any, path string) []string {
 	return errs
 }
 
-
 func readJSON(t testing.TB, path string) any {
 	t.Helper()
 	b, err := os.ReadFile(path)
