@@ -23,7 +23,7 @@ func (m *Model) seededCredits(month time.Time) []credit {
 	h := func(what uint64) uint64 { return mix(m.seed, saltPayment, mi, what) }
 	at := month.AddDate(0, 0, int(h(1)%28)).Add(time.Duration(h(2)%86400)*time.Second + time.Duration(h(3)%1e6)*time.Microsecond)
 	// Card amounts are floats in the live API: 55.45 is stored as 55.45000000000000284217.
-	cents := (int64(len(m.servers))*4000 + 2000 + int64(h(4)%5000)) * (95 + int64(h(5)%10)) / 100
+	cents := (int64(len(m.servers))*13000 + 2000 + int64(h(4)%5000)) * (95 + int64(h(5)%10)) / 100
 	out = append(out, credit{at: at.UnixMicro(), kind: kindPayment, amount: moneyFromFloat(float64(cents) / 100).Neg()})
 	if promo := m.start.Add(72*time.Hour + time.Duration(mix(m.seed, saltPromo)%3600)*time.Second); !promo.Before(month) && promo.Before(month.AddDate(0, 1, 0)) {
 		m.promos = append(m.promos, "WELCOME25")

@@ -55,7 +55,7 @@ type ledger struct {
 // openingPayment is the float the seed's first payment is, before the
 // history's first cycle.
 func (m *Model) openingPayment() float64 {
-	return float64((int64(len(m.servers))*6000+5000)*(90+int64(mix(m.seed, saltPayment, 0)%20))/100) / 100
+	return float64((int64(len(m.servers))*15000+5000)*(90+int64(mix(m.seed, saltPayment, 0)%20))/100) / 100
 }
 
 func (l *ledger) init(m *Model) {
