@@ -66,6 +66,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	common := sim.Flags{Addr: "127.0.0.1:8089", RateLimit: 500}
 	common.Register(fs)
+	fs.Lookup("start").Usage = "start of the billing history, RFC 3339 (default: two months before the current month)"
+	fs.Lookup("retry-after").Usage = "send Retry-After with 429 (the live API does not)"
 	apiKey := fs.String("api-key", "", "api_key header value requests must carry (default: $HYPERSTACK_API_KEY or the file named by $HYPERSTACK_API_KEY_FILE, else any)")
 	scale := fs.String("scale", "small", "organisation size: small, medium or large")
 	counts := countsFlag{}

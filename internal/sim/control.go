@@ -38,8 +38,11 @@ func HandleControl[In, Out any](mux *http.ServeMux, pattern string, fn func(r *h
 	})
 }
 
-// OK is the answer of a control endpoint with nothing else to say.
-var OK = map[string]any{"ok": true}
+// OK is the answer of a control endpoint with nothing else to say:
+// {"ok": true}.
+var OK = struct {
+	OK bool `json:"ok"`
+}{true}
 
 // RateLimitBody is the body of POST /_sim/rate-limit. PerMinute is the
 // limit per window, a minute unless Config.RateWindow says otherwise.

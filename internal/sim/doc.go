@@ -24,8 +24,8 @@
 //
 // A simulator in a few lines:
 //
-//	clock := sim.NewClock(cfg.Now, time.Second)
-//	s := sim.New(cfg.Config, sim.Provider{
+//	clock := sim.NewClock(flags.Now, time.Second)
+//	s := sim.New(flags.Config(), sim.Provider{
 //		Prefix: "/v1",
 //		Error: func(r *http.Request, f sim.Failure) (int, any) {
 //			if e, ok := f.Err.(*apiError); ok {
@@ -43,18 +43,28 @@
 //	s.Handle("GET /v1/bills/{month}", func(r *sim.Request) (any, error) {
 //		r.CountResource(r.PathValue("month"))
 //		if r.Fault == "export_failed" { … }
-//		return map[string]any{"month": r.PathValue("month")}, nil
+//		r.ResponseHeader.Set("X-Next-Key", next)
+//		return map[string]any{"month": r.PathValue("month"), "total": json.Number("12.5")}, nil
 //	})
 //	sim.HandleControl(s.Control(), "POST /_sim/restate", func(r *http.Request, in restate) (any, error) {
 //		return sim.OK, model.Restate(in)
 //	})
 //
-// and its main:
+// with flags parsed in its main:
 //
-//	f := sim.Flags{Addr: "127.0.0.1:8090", RateLimit: 500}
-//	f.Register(fs, sim.ClassFlag{Class: "export_failed", Flag: "export-failed", Usage: "rate of failed export jobs"})
+//	flags := sim.Flags{Addr: "127.0.0.1:8090", RateLimit: 500} // this simulator's defaults
+//	flags.Register(fs, sim.ClassFlag{Class: "export_failed", Flag: "export-failed", Usage: "rate of failed export jobs"})
 //	fs.Parse(args)
-//	return sim.ListenAndServe(ctx, logger, "soracom-sim", f.Addr, "/v1", s, "seed", f.Seed)
+//	… build the model and s as above …
+//	return sim.ListenAndServe(ctx, logger, "soracom-sim", flags.Addr, "/v1", s, "seed", flags.Seed)
+//
+// Body faults edit the body a handler returns only if it is a JSON tree of
+// map[string]any, []any and scalars with numbers as json.Number (decode
+// with UseNumber, or build it so); a struct goes out unedited and the fault
+// is not counted. A provider class the handler does not act on is still
+// counted, so keep it to the requests it fits with Provider.Applies. A
+// model that reads its Clock several times under its own lock guards the
+// clock with that lock (Clock.Guard), so one answer sees one time.
 //
 // Determinism: the same seed and the same requests give the same faults,
 // latencies and bodies, byte for byte; a retry draws again, so it can

@@ -63,11 +63,11 @@ func (f *Flags) Register(fs *flag.FlagSet, extra ...ClassFlag) {
 	}
 	f.extra = extra
 	fs.StringVar(&f.Addr, "addr", f.Addr, "listen address")
-	fs.Int64Var(&f.Seed, "seed", f.Seed, "seed of the generated organisation")
-	timeVar(fs, &f.Start, "start", "start of the billing history, RFC 3339 (default: two months before the current month)")
+	fs.Int64Var(&f.Seed, "seed", f.Seed, "seed of the generated data and of the fault and latency draws")
+	timeVar(fs, &f.Start, "start", "start of the billing history, RFC 3339 (default: the simulator's own)")
 	timeVar(fs, &f.Now, "now", "fix the clock at this time, RFC 3339 (default: real time)")
 	fs.IntVar(&f.RateLimit, "rate-limit", f.RateLimit, "requests per minute per client; 0 or less: no limit")
-	fs.BoolVar(&f.RetryAfter, "retry-after", f.RetryAfter, "send Retry-After with 429 (the live API does not)")
+	fs.BoolVar(&f.RetryAfter, "retry-after", f.RetryAfter, "send Retry-After with 429s")
 	fs.Func("latency", "how long after it arrives a request is answered (the simulator's own work included): a duration (50ms) or a range (10ms-80ms)", func(v string) error {
 		l, err := ParseLatency(v)
 		f.Latency = l

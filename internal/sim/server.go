@@ -38,8 +38,8 @@ type Config struct {
 	WallClock func() time.Time
 }
 
-// Provider is what a simulator tells the Server about its API. Only Error
-// is required.
+// Provider is what a simulator tells the Server about its API. Every field
+// may be left out; without Error, failures answer {"error": status text}.
 type Provider struct {
 	// Prefix is the API's path prefix ("/v1"); endpoint names in the
 	// statistics leave it out.
@@ -48,8 +48,8 @@ type Provider struct {
 	// a failure. The body is encoded as JSON unless it is a Raw.
 	Error func(r *http.Request, f Failure) (status int, body any)
 	// Authorize reports whether a request's credentials are good (nil:
-	// every request is). It runs after the rate limit, as the live APIs'
-	// gateways do; Hyperstack answers 401 past it.
+	// every request is); a request it refuses gets an Unauthorized failure.
+	// It runs after the rate limit, so refused requests count toward it.
 	Authorize func(r *http.Request) bool
 	// RateKey is what the rate limit counts by (nil: ClientIP).
 	RateKey func(r *http.Request) string
@@ -117,9 +117,11 @@ type Request struct {
 	// Draw is the request's deterministic draw, for the handler's own
 	// decisions (salts from 1000 up).
 	Draw Draw
-	// Header and Status are added to a successful answer (Status 0: 200).
-	Header http.Header
-	Status int
+	// ResponseHeader is added to the answer, an error's too (r.Header is
+	// the request's, as in net/http); Status is a successful answer's
+	// status (0: 200).
+	ResponseHeader http.Header
+	Status         int
 
 	srv  *Server
 	body any
@@ -311,7 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	req := &Request{Endpoint: endpoint, Draw: d, Header: http.Header{}, srv: s}
+	req := &Request{Endpoint: endpoint, Draw: d, ResponseHeader: http.Header{}, srv: s}
 	if fault != "" && !isBodyFault(fault) {
 		req.Fault = fault // the ones left to the handler
 	}
@@ -321,7 +323,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = s.fail(w, r, Failure{Kind: MethodNotAllowed, Status: http.StatusMethodNotAllowed})
 		return
 	}
-	for k, v := range req.Header {
+	for k, v := range req.ResponseHeader {
 		w.Header()[k] = v
 	}
 	if req.err != nil {
