@@ -1,6 +1,9 @@
 package cloudsigma
 
 import (
+	"bytes"
+	"fmt"
+	"net/url"
 	"runtime"
 	"testing"
 	"time"
@@ -33,4 +36,37 @@ func BenchmarkLedgerAccessor(b *testing.B) {
 	for b.Loop() {
 		m.Ledger(testNow.Add(-24*time.Hour), testNow)
 	}
+}
+
+// BenchmarkLedgerWalk serves a crawl of the whole year-long ledger the way
+// the crawler walks it: one day window at a time (time__gte/time__lt,
+// order_by=time), pages of 500 by offset inside a window.
+func BenchmarkLedgerWalk(b *testing.B) {
+	s, base := newTestSim(b, Config{ModelConfig: bigAccount()})
+	start, end := s.Model.Start(), s.Model.Now()
+	var entries, requests int
+	for b.Loop() {
+		entries, requests = 0, 0
+		for day := start; day.Before(end); day = day.Add(24 * time.Hour) {
+			win := "time__gte=" + url.QueryEscape(apiTime(day)) + "&time__lt=" + url.QueryEscape(apiTime(day.Add(24*time.Hour)))
+			for off := 0; ; off += 500 {
+				status, _, body := get(b, base, fmt.Sprintf("/ledger/?order_by=time&limit=500&offset=%d&%s", off, win))
+				requests++
+				if status != 200 {
+					b.Fatalf("%d %s", status, body)
+				}
+				n := bytes.Count(body, []byte(`"billing_cycle"`))
+				entries += n
+				if n < 500 {
+					break
+				}
+			}
+		}
+	}
+	if entries != s.Model.LedgerLen() {
+		b.Fatalf("walked %d entries of %d", entries, s.Model.LedgerLen())
+	}
+	b.ReportMetric(float64(entries), "entries")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(entries), "ns/entry")
 }
