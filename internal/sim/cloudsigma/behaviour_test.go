@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -427,5 +428,54 @@ func TestControls(t *testing.T) {
 	subs := objects(t, getJSON(t, base, "/subscriptions/?resource=ip"))
 	if len(subs) != 1 || subs[0]["period"] != "1 year" || subs[0]["discount_percent"] != "25.00" {
 		t.Errorf("the bought subscription: %v", subs)
+	}
+}
+
+// TestPricingLevels: /pricing/'s current level is the one the cycle's
+// bursts are billed at, next becomes current five minutes on, and the
+// price list's price at that level reproduces each burst's amount.
+func TestPricingLevels(t *testing.T) {
+	t.Parallel()
+	s, base := newTestSim(t, Config{ModelConfig: ModelConfig{Currency: "GBP", Servers: 8}})
+	prices := map[string]string{}
+	for _, o := range objects(t, getJSON(t, base, "/pricing/?limit=0")) {
+		if o["currency"] == "GBP" {
+			prices[fmt.Sprint(o["resource"], "/", o["level"])] = o["price"].(string)
+		}
+	}
+	changed := 0
+	var next map[string]any
+	for range 24 {
+		body := getJSON(t, base, "/pricing/?level=1")
+		cur := body["current"].(map[string]any)
+		if next != nil && fmt.Sprint(next) != fmt.Sprint(cur) {
+			t.Fatalf("next %v, then current %v", next, cur)
+		}
+		next = body["next"].(map[string]any)
+		if fmt.Sprint(next) != fmt.Sprint(cur) {
+			changed++
+		}
+		// Let the cycle's bursts in, then compare.
+		k := CycleOf(s.Model.Now())
+		s.Model.SetNow(CycleStart(k).Add(299 * time.Second))
+		for _, e := range s.Model.Ledger(CycleStart(k), CycleStart(k+1)) {
+			if e.Kind != "burst" {
+				continue
+			}
+			if fmt.Sprint(cur[e.Resource]) != fmt.Sprint(e.Level) {
+				t.Fatalf("cycle %d %s: current %v, billed at %d", k, e.Resource, cur[e.Resource], e.Level)
+			}
+			res := Resources[ResourceIndex(e.Resource)]
+			n, _ := new(big.Int).SetString(e.ResourceAmount, 10)
+			price, _ := new(big.Rat).SetString(prices[fmt.Sprint(e.Resource, "/", e.Level)])
+			cost := price.Mul(price, new(big.Rat).SetFrac(n.Mul(n, big.NewInt(int64(e.Interval))), big.NewInt(res.Multiplier)))
+			if roundRat(cost) != e.Amount {
+				t.Fatalf("%s: %s, the price list gives %s", e.Reason, e.Amount, cost.FloatString(20))
+			}
+		}
+		s.Model.SetNow(CycleStart(k + 1).Add(10 * time.Second))
+	}
+	if changed == 0 {
+		t.Error("the burst levels never changed in two hours")
 	}
 }
