@@ -131,13 +131,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	hc := *httpClient
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			return fmt.Errorf("%w: stopped after %d", errRedirect, maxRedirects)
 		}
 		if !secureScheme(req.URL) {
-			return fmt.Errorf("refused a redirect to plain http on %s", req.URL.Host)
+			return fmt.Errorf("%w: to plain http on %s", errRedirect, req.URL.Host)
 		}
 		if via[0].Context().Value(credentialed{}) != nil && req.URL.Host != via[0].URL.Host {
-			return fmt.Errorf("refused a redirect from %s to another host, %s, with credentials", via[0].URL.Host, req.URL.Host)
+			return fmt.Errorf("%w: from %s to another host, %s, with credentials", errRedirect, via[0].URL.Host, req.URL.Host)
 		}
 		return nil
 	}
@@ -147,6 +147,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	return &Client{cfg: cfg, base: base, http: &hc, pacer: pacer, logger: cfg.Logger}, nil
 }
+
+// errRedirect is a redirect the client will not follow; retrying cannot
+// change that.
+var errRedirect = errors.New("refused a redirect")
 
 // credentialed marks the context of a request that carries credentials.
 type credentialed struct{}
@@ -326,11 +330,7 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	req.Header.Set("User-Agent", "billing-warehouse/"+Version+" (+https://github.com/billing-warehouse/billing-warehouse)")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) && strings.Contains(uerr.Err.Error(), "refused a redirect") || strings.Contains(err.Error(), "stopped after") {
-			return nil, false, fail(0, transportMessage(err))
-		}
-		return nil, true, fail(0, transportMessage(err))
+		return nil, !errors.Is(err, errRedirect), fail(0, transportMessage(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))

@@ -57,7 +57,10 @@ type api struct {
 
 func newAPI(t *testing.T, key string, cfg hyperstacksim.Config) *api {
 	t.Helper()
-	cfg.Now, cfg.Seed, cfg.APIKey = simNow, 5, key
+	cfg.Now, cfg.APIKey = simNow, key
+	if cfg.Seed == 0 {
+		cfg.Seed = 5
+	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = -1
 	}
