@@ -224,6 +224,7 @@ func buildTemplate(pool *pgxpool.Pool) (string, error) {
 		return "", fmt.Errorf("migrate: %w", err)
 	}
 	for _, stmt := range []string{
+		"COMMENT ON DATABASE " + quoted + " IS '" + time.Now().UTC().Format(time.RFC3339) + "'",
 		"ALTER DATABASE " + quoted + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
 		"ALTER DATABASE " + quoted + " RENAME TO " + pgx.Identifier{name}.Sanitize(),
 	} {
@@ -235,17 +236,25 @@ func buildTemplate(pool *pgxpool.Pool) (string, error) {
 	return name, nil
 }
 
-// dropOldTemplates removes templates built from earlier migration sets.
+// dropOldTemplates removes templates built from other migration sets more
+// than an hour ago: another checkout (a branch, a worktree) testing against
+// the same server at the same time keeps its own.
 func dropOldTemplates(ctx context.Context, conn *pgx.Conn, keep string) {
-	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'bwtest\_tpl\_%' AND datname <> $1`, keep)
+	rows, err := conn.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database
+		WHERE datname LIKE 'bwtest\_tpl\_%' AND datname <> $1`, keep)
 	if err != nil {
 		return
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	type template struct{ Name, Built string }
+	templates, err := pgx.CollectRows(rows, pgx.RowToStructByPos[template])
 	if err != nil {
 		return
 	}
-	for _, n := range names {
+	for _, tpl := range templates {
+		if built, err := time.Parse(time.RFC3339, tpl.Built); err == nil && time.Since(built) < time.Hour {
+			continue
+		}
+		n := tpl.Name
 		q := pgx.Identifier{n}.Sanitize()
 		conn.Exec(ctx, "ALTER DATABASE "+q+" WITH IS_TEMPLATE false")
 		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+q+" WITH (FORCE)")
