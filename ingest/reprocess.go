@@ -113,7 +113,11 @@ func (rp *reprocessor) decode(ctx context.Context, lanes map[*store.Table]chan [
 		return most
 	}
 	decoded := stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
-	err := rp.s.EachRawPayload(ctx, rp.r.owner, func(p store.RawPayload) error {
+	var volatile string
+	if v, ok := rp.r.src.(interface{ VolatileParams() string }); ok {
+		volatile = v.VolatileParams()
+	}
+	err := rp.s.EachRawPayload(ctx, rp.r.owner, volatile, func(p store.RawPayload) error {
 		decoded.Go(func() stream.Callback {
 			writes, err := rp.replay(p)
 			return func() {

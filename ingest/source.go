@@ -33,6 +33,9 @@ type Source interface {
 	// pending when Month returns, before the next month starts.
 	Month(ctx context.Context, r *Run, w store.Window)
 	// Replay decodes a stored payload again, as it did when it fetched it.
+	// A source may also say which parts of a query are volatile, so
+	// reprocess takes the newest of queries that differ only there:
+	// VolatileParams() string, a regular expression over path?query.
 	Replay(p Payload) ([]store.Write, error)
 }
 

@@ -150,19 +150,23 @@ type RawPayload struct {
 
 // EachRawPayload calls fn for the newest successful body of every endpoint
 // and query, oldest fetch first, so replaying them in order ends with what
-// the API said last. Queries that differ only in end_date (the current
+// the API said last. Queries that differ only in what volatile matches (a
+// regular expression over the params, such as the end of a window: the current
 // month, fetched by successive runs) count as one: the newest covers the
 // older. Point-in-time endpoints (no window: credit, usage, thresholds) are
 // observations, and every body of theirs is replayed, observed when it was
 // last fetched. Each payload is fn's own to keep.
-func (s *Store) EachRawPayload(ctx context.Context, owner Owner, fn func(RawPayload) error) error {
+func (s *Store) EachRawPayload(ctx context.Context, owner Owner, volatile string, fn func(RawPayload) error) error {
+	if volatile == "" {
+		volatile = "$^" // matches nothing
+	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT endpoint, params, window_start, window_end, fetched_at, body_gzip FROM (
-		    SELECT DISTINCT ON (endpoint, regexp_replace(params, 'end_date=[^&]*', ''), CASE WHEN window_start IS NULL THEN id END)
+		    SELECT DISTINCT ON (endpoint, regexp_replace(params, $3, ''), CASE WHEN window_start IS NULL THEN id END)
 		           id, endpoint, params, window_start, window_end, fetched_at, body_gzip
 		    FROM ingest.raw_payloads WHERE provider = $1 AND account = $2 AND status_code = 200
-		    ORDER BY endpoint, regexp_replace(params, 'end_date=[^&]*', ''), CASE WHEN window_start IS NULL THEN id END, fetched_at DESC, id DESC
-		) latest ORDER BY fetched_at, id`, owner.Provider, owner.Account)
+		    ORDER BY endpoint, regexp_replace(params, $3, ''), CASE WHEN window_start IS NULL THEN id END, fetched_at DESC, id DESC
+		) latest ORDER BY fetched_at, id`, owner.Provider, owner.Account, volatile)
 	if err != nil {
 		return fmt.Errorf("read raw payloads: %w", err)
 	}

@@ -32,7 +32,7 @@ by the environment variable named in its help.
 
 Sources: --config FILE (INGEST_CONFIG) lists the sources, many providers and
 accounts; without it, the environment describes one source per provider
-(HYPERSTACK_API_KEY…), account "default". run, backfill and serve run every
+(its API key variable), account "default"; "ingest sources" shows them. run, backfill and serve run every
 source (or each --source NAME), several at once, one run per source at a time.
 
 Exit codes, over all sources: 0 every source succeeded, 2 any partial (some

@@ -79,7 +79,7 @@ var Settings = []setting{
 		intSetting(func(c *Config) *int { return &c.Parallel })},
 	{"concurrency", "INGEST_CONCURRENCY", "8", "requests in flight at most, per source", false,
 		intSetting(func(c *Config) *int { return &c.Concurrency })},
-	{"rate", "INGEST_RATE", "450", "requests per minute of a source, for all its workers together (Hyperstack allows 500 per IP: its sources share this)", false,
+	{"rate", "INGEST_RATE", "450", "requests per minute of a source, for all its workers together (sources of a provider limited per IP share one pacer)", false,
 		intSetting(func(c *Config) *int { return &c.Rate })},
 	{"timeout", "INGEST_TIMEOUT", "30s", "time limit of one request, body included", false,
 		durationSetting(func(c *Config) *time.Duration { return &c.Timeout })},
