@@ -8,6 +8,10 @@ GO        ?= go
 BIN       := bin
 DEMO_DB   ?= billing_warehouse_demo
 PG        := scripts/pg.sh
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X github.com/billing-warehouse/billing-warehouse/internal/version.version=$(VERSION) \
+             -X github.com/billing-warehouse/billing-warehouse/internal/version.commit=$(COMMIT)
 
 .PHONY: help
 help: ## list the targets
@@ -15,7 +19,7 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build the binaries into bin/
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 .PHONY: test
 test: ## run every test against a real PostgreSQL (found or started by scripts/pg.sh)

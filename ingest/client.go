@@ -17,11 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/billing-warehouse/billing-warehouse/internal/version"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
-
-// Version names this build in the User-Agent.
-var Version = "dev"
 
 // defaultRate paces a source that names no rate.
 const defaultRate = 450
@@ -327,7 +325,7 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 			c.cfg.Authorize(req)
 		}
 	}
-	req.Header.Set("User-Agent", "billing-warehouse/"+Version+" (+https://github.com/billing-warehouse/billing-warehouse)")
+	req.Header.Set("User-Agent", "billing-warehouse/"+version.Get().Version+" (+https://github.com/billing-warehouse/billing-warehouse)")
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, !errors.Is(err, errRedirect), fail(0, transportMessage(err))

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/version"
 )
 
 const usage = `Usage: ingest COMMAND [flags]
@@ -22,6 +24,8 @@ Commands:
   status     the newest runs from the ledger and the warehouse's schema state
   sources    the configured sources (config file or environment), secrets
              shown as (set)
+  healthcheck  probe a running serve's /readyz (exit 0 ready, 1 not): the
+             health check of container images without curl
   report     list the report views, or show one: report list, report show NAME
              [--month YYYY-MM] [--since/--until YYYY-MM-DD] [--limit N]
              [--format table|csv|json]
@@ -55,6 +59,10 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
+	if version.Requested(os.Args[1:]) {
+		fmt.Println("ingest", version.Get())
+		return
+	}
 	ctx, lc := withSignals(os.Stderr)
 	err := run(ctx, lc, os.Args[1:], os.Stdout, os.Stderr)
 	var exit *exitError
@@ -92,6 +100,8 @@ func run(ctx context.Context, lc lifecycle, args []string, stdout, stderr io.Wri
 		return statusCmd(ctx, args[1:], stdout, stderr)
 	case "sources":
 		return sourcesCmd(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheckCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

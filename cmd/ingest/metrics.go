@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/billing-warehouse/billing-warehouse/internal/version"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -45,7 +46,11 @@ func newPromMetrics(reg *prometheus.Registry) *promMetrics {
 			Help: "Warehouse rows written, by source, table and operation (inserted, updated, deleted)."}, append(src, "table", "operation")),
 		lastSuccess: map[store.Owner]time.Time{},
 	}
-	reg.MustRegister(m.runs, m.runDuration, m.requests, m.retries, m.rateLimited, m.pacerWait, m.rows, sinceCollector{m},
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "build_info",
+		Help: "Always 1; the labels say which build is running."}, []string{"version", "commit", "goversion"})
+	b := version.Get()
+	build.WithLabelValues(b.Version, b.Commit, b.GoVersion).Set(1)
+	reg.MustRegister(build, m.runs, m.runDuration, m.requests, m.retries, m.rateLimited, m.pacerWait, m.rows, sinceCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

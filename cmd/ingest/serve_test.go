@@ -178,7 +178,8 @@ func TestServeMetricsDuringARun(t *testing.T) {
 	if running != 1 {
 		t.Errorf("the counters were read with %d runs in flight, want 1", running)
 	}
-	for _, name := range []string{"billing_warehouse_pacer_wait_seconds_total", "billing_warehouse_seconds_since_last_success", "billing_warehouse_api_rate_limited_total"} {
+	for _, name := range []string{"billing_warehouse_pacer_wait_seconds_total", `billing_warehouse_seconds_since_last_success{account="default",provider="hyperstack"}`,
+		`billing_warehouse_api_rate_limited_total{account="default",provider="hyperstack"} 0`, `billing_warehouse_build_info{commit="`} {
 		if !strings.Contains(body, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/billing-warehouse/billing-warehouse/internal/config"
+	"github.com/billing-warehouse/billing-warehouse/internal/version"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -51,6 +52,10 @@ Environment:
 var errUsage = errors.New("usage")
 
 func main() {
+	if version.Requested(os.Args[1:]) {
+		fmt.Println("migrate", version.Get())
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

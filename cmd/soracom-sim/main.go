@@ -20,9 +20,14 @@ import (
 	"github.com/billing-warehouse/billing-warehouse/internal/config"
 	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 	"github.com/billing-warehouse/billing-warehouse/internal/sim/soracom"
+	"github.com/billing-warehouse/billing-warehouse/internal/version"
 )
 
 func main() {
+	if version.Requested(os.Args[1:]) {
+		fmt.Println("soracom-sim", version.Get())
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stderr)
 	stop()
