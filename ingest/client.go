@@ -176,7 +176,10 @@ type Response struct {
 // APIError is a failed request after its retries, in words fit for the run
 // ledger: no key, no full URL with credentials.
 type APIError struct {
-	Method   string
+	// Credentialed: the request carried the source's credentials (a
+	// download link does not).
+	Credentialed bool
+	Method       string
 	Path     string
 	Status   int    // 0 when no HTTP response came
 	Reason   string // error_reason of the API's error envelope, if any
@@ -200,6 +203,12 @@ func (e *APIError) Error() string {
 		s += ": " + e.Message
 	}
 	return fmt.Sprintf("%s (after %d attempts)", s, e.Attempts)
+}
+
+// Rejected reports whether the API refused the source's credentials: no
+// other request of the source can succeed.
+func (e *APIError) Rejected() bool {
+	return e.Credentialed && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden)
 }
 
 // NotFound reports whether the API said the resource does not exist.
@@ -293,7 +302,7 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 // once sends one request. It reports whether a failure is worth retrying.
 func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, withCredentials bool, attempt int) (*Response, bool, *APIError) {
 	fail := func(status int, msg string) *APIError {
-		return &APIError{Method: q.Method, Path: shown, Status: status, Message: msg, Attempts: attempt}
+		return &APIError{Credentialed: withCredentials, Method: q.Method, Path: shown, Status: status, Message: msg, Attempts: attempt}
 	}
 	// Count requests as they reach the wire: Go's transport re-sends an
 	// idempotent request by itself when a reused connection breaks, and

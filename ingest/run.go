@@ -133,6 +133,7 @@ type Run struct {
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool        // the database, or the lock's connection, went away
+	rejected                                             atomic.Bool        // the API refused the source's credentials
 	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
 	pending                                              []Unit      // fetched units not yet written
@@ -240,7 +241,7 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 
 	status := store.RunSucceeded
 	switch {
-	case r.lost.Load():
+	case r.lost.Load() || r.rejected.Load():
 		status = store.RunFailed
 	case ctx.Err() != nil || r.Draining():
 		status = store.RunCancelled
@@ -392,11 +393,27 @@ func (r *Run) Fail(ctx context.Context, endpoint, resourceID string, err error) 
 		r.loseDatabase(ctx, err.Error())
 		return
 	}
+	var apiErr *APIError
+	rejected := errors.As(err, &apiErr) && apiErr.Rejected()
+	if rejected && r.rejected.Swap(true) {
+		return // the run is stopping: the first refusal said it all
+	}
 	r.errs.Add(1)
 	e := store.RunError{Endpoint: endpoint, ResourceID: resourceID, Message: err.Error()}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr != nil {
 		e.HTTPStatus, e.Attempts = apiErr.Status, apiErr.Attempts
+	}
+	if rejected {
+		// Every other request would be refused too: stop the source now,
+		// failed, with that as its cause.
+		why := fmt.Sprintf("the API rejected the key for %s (HTTP %d)", r.owner, apiErr.Status)
+		r.logger.ErrorContext(ctx, why+"; stopping", "endpoint", endpoint)
+		r.cause(why)
+		r.stop()
+		if rerr := r.c.store.RecordRunError(context.WithoutCancel(ctx), r.id, e); rerr != nil {
+			r.logger.ErrorContext(ctx, "could not record a unit's failure", "err", rerr)
+		}
+		return
 	}
 	r.logger.WarnContext(ctx, "unit failed", "endpoint", endpoint, "resource_id", resourceID, "err", err)
 	r.note(strings.TrimSpace(fmt.Sprintf("%s %s: %v", endpoint, resourceID, err)))

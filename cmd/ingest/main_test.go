@@ -34,6 +34,13 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	failed, err := s.BeginRun(ctx, store.BeginRunParams{Owner: store.Owner{Provider: "hyperstack", Account: "lab"}, Trigger: store.TriggerSchedule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, failed, store.RunFailed, store.RunCounters{Requests: 1, Errors: 1}, "the API rejected the key for hyperstack/lab (HTTP 401)"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.FinishRun(ctx, id, store.RunSucceeded, store.RunCounters{Requests: 321, RowsInserted: 5, RowsUpdated: 4, RowsDeleted: 3}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +48,16 @@ func TestStatus(t *testing.T) {
 	if err := run(ctx, lifecycle{}, []string{"status", "--database-url", url}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	last := strings.Fields(lines[len(lines)-1])
+	if !strings.Contains(out.String(), "\nrun 2 failed: the API rejected the key for hyperstack/lab (HTTP 401)\n") {
+		t.Errorf("status does not say why run 2 failed:\n%s", out.String())
+	}
+	var row string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "1 ") {
+			row = l
+		}
+	}
+	last := strings.Fields(row)
 	if strings.Contains(out.String(), "ENDPOINT FAMILY") {
 		t.Errorf("freshness shown with no payloads:\n%s", out.String())
 	}

@@ -51,6 +51,18 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Why runs that did not succeed ended as they did.
+	first := true
+	for _, r := range runs {
+		if r.ErrorSummary == "" || r.Status == store.RunSucceeded || r.Status == store.RunRunning {
+			continue
+		}
+		if first {
+			fmt.Fprintln(stdout)
+			first = false
+		}
+		fmt.Fprintf(stdout, "run %d %s: %s\n", r.ID, r.Status, store.Clip(firstLine(r.ErrorSummary), 300))
+	}
 
 	owners, err := s.PayloadOwners(ctx)
 	if err != nil || len(owners) == 0 {
