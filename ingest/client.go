@@ -180,11 +180,11 @@ type APIError struct {
 	// download link does not).
 	Credentialed bool
 	Method       string
-	Path     string
-	Status   int    // 0 when no HTTP response came
-	Reason   string // error_reason of the API's error envelope, if any
-	Message  string
-	Attempts int
+	Path         string
+	Status       int    // 0 when no HTTP response came
+	Reason       string // error_reason of the API's error envelope, if any
+	Message      string
+	Attempts     int
 }
 
 func (e *APIError) Error() string {
