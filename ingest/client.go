@@ -216,6 +216,9 @@ func (e *APIError) NotFound() bool {
 	return e.Status == http.StatusNotFound || e.Reason == "not_found"
 }
 
+// Rate is the pace the client was configured with, requests a minute.
+func (c *Client) Rate() int { return c.cfg.RatePerMinute }
+
 // Counters reports the client's requests, retries and 429s so far.
 func (c *Client) Counters() (requests, retries, rateLimited int64) {
 	return c.requests.Load(), c.retries.Load(), c.rateLimited.Load()

@@ -110,21 +110,28 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 	r.src.Snapshot(ctx, r)
 	r.flushPending(ctx)
 
+	var todo []time.Time
 	for _, m := range months {
-		if ctx.Err() != nil || r.Draining() {
-			return nil
-		}
 		closed := !m.AddDate(0, 1, 0).After(r.now)
 		if done[m] && closed {
 			r.logger.InfoContext(ctx, "month already backfilled", "month", m.Format("2006-01"))
 			continue
 		}
+		todo = append(todo, m)
+	}
+	for i, m := range todo {
+		if ctx.Err() != nil || r.Draining() {
+			return nil
+		}
+		closed := !m.AddDate(0, 1, 0).After(r.now)
 		before := r.errs.Load()
 		w := store.Window{Start: m, End: earlier(m.AddDate(0, 1, 0), r.now)}
 		r.logger.InfoContext(ctx, "fetching month", "month", m.Format("2006-01"), "end", w.End)
-		r.setMonth(m.Format("2006-01"))
+		r.startMonth(m.Format("2006-01"), i+1, len(todo))
+		requests := r.counters().Requests
 		r.src.Month(ctx, r, w)
 		r.flushPending(ctx) // the month is written before the next starts
+		r.endMonth(requests)
 		if mode.Backfill && closed && r.errs.Load() == before && ctx.Err() == nil && !r.Draining() {
 			if err := r.c.store.MarkBackfillDone(ctx, r.owner, m, r.id); err != nil {
 				return err

@@ -36,20 +36,52 @@ func (NopMetrics) RunFinished(store.Owner, string, time.Duration, time.Time) {}
 // Progress is where a run stands, for a progress line.
 type Progress struct {
 	Source                string // provider/account
-	Month                 string
-	ListsDone, ListsTotal int64
-	UnitsDone, UnitsTotal int64
+	Month                 string // the billing month being fetched
+	MonthIndex, Months    int    // it is month MonthIndex (from 1) of Months
+	ListsDone, ListsTotal int64  // of this month
+	UnitsDone, UnitsTotal int64  // of this month
 	Requests, Rows        int64
 	RateLimited           int64
-	Elapsed               time.Duration
+	Elapsed               time.Duration // since the run started
+	MonthElapsed          time.Duration // since this month started
+	// PerMonth is how long the months finished so far took on average
+	// (zero before the first); RequestsPerUnit is how many requests a
+	// unit took so far; Rate is the source's pace, requests a minute.
+	PerMonth        time.Duration
+	RequestsPerUnit float64
+	Rate            int
 }
 
-// ETA estimates the time left from the units done so far; zero when unknown.
-func (p Progress) ETA() time.Duration {
-	if p.UnitsDone == 0 || p.UnitsTotal <= p.UnitsDone {
-		return 0
+// ETA estimates the time left of the whole run: the rest of this month,
+// from its units' measured pace (or, before its first unit, as long as the
+// months done took, or before any, from the requests its units need at
+// the source's pace), plus the months after it, at the pace of the months
+// done (or of this one). ok is false while nothing
+// is known yet: the month's lists have not named its units.
+func (p Progress) ETA() (eta time.Duration, ok bool) {
+	left := p.UnitsTotal - p.UnitsDone
+	var month time.Duration
+	switch {
+	case left <= 0:
+	case p.UnitsDone > 0:
+		month = time.Duration(float64(p.MonthElapsed) / float64(p.UnitsDone) * float64(left))
+	case p.PerMonth > 0:
+		month = max(0, p.PerMonth-p.MonthElapsed)
+	case p.Rate > 0:
+		perUnit := p.RequestsPerUnit
+		if perUnit == 0 {
+			perUnit = 4
+		}
+		month = time.Duration(float64(left) * perUnit / float64(p.Rate) * float64(time.Minute))
 	}
-	return time.Duration(float64(p.Elapsed) / float64(p.UnitsDone) * float64(p.UnitsTotal-p.UnitsDone))
+	if p.UnitsTotal == 0 && p.PerMonth == 0 {
+		return 0, false
+	}
+	perMonth := p.PerMonth
+	if perMonth == 0 {
+		perMonth = p.MonthElapsed + month
+	}
+	return month + time.Duration(max(0, p.Months-p.MonthIndex))*perMonth, true
 }
 
 func slicesSortProgress(ps []Progress) {

@@ -145,6 +145,11 @@ type Run struct {
 	drain                                                <-chan struct{}
 	progressMu                                           sync.Mutex
 	atMonth                                              string
+	monthIndex, months                                   int
+	monthStarted                                         time.Time
+	monthsTook                                           time.Duration // the months finished, together
+	monthsDone                                           int
+	unitsEver, requestsInUnits                           int64 // for requests per unit
 	base                                                 [3]int64 // client counters at the start
 	summaryMu                                            sync.Mutex
 	summary                                              []string
@@ -161,15 +166,25 @@ func (c *Crawler) Progress() []Progress {
 	out := make([]Progress, 0, len(runs))
 	for _, r := range runs {
 		cnt := r.counters()
-		r.progressMu.Lock()
-		atMonth := r.atMonth
-		r.progressMu.Unlock()
-		out = append(out, Progress{
-			Source: r.owner.String(), Month: atMonth, ListsDone: r.listsDone.Load(), ListsTotal: r.listsTotal.Load(),
+		p := Progress{
+			Source: r.owner.String(), ListsDone: r.listsDone.Load(), ListsTotal: r.listsTotal.Load(),
 			UnitsDone: r.unitsDone.Load(), UnitsTotal: r.unitsTotal.Load(),
 			Requests: cnt.Requests, Rows: cnt.RowsInserted + cnt.RowsUpdated + cnt.RowsDeleted,
 			RateLimited: cnt.RateLimited, Elapsed: time.Since(r.began),
-		})
+		}
+		if cl := r.src.Client(); cl != nil {
+			p.Rate = cl.Rate()
+		}
+		r.progressMu.Lock()
+		p.Month, p.MonthIndex, p.Months, p.MonthElapsed = r.atMonth, r.monthIndex, r.months, time.Since(r.monthStarted)
+		if r.monthsDone > 0 {
+			p.PerMonth = r.monthsTook / time.Duration(r.monthsDone)
+		}
+		if r.unitsEver > 0 {
+			p.RequestsPerUnit = float64(r.requestsInUnits) / float64(r.unitsEver)
+		}
+		r.progressMu.Unlock()
+		out = append(out, p)
 	}
 	slicesSortProgress(out)
 	return out
@@ -441,13 +456,28 @@ func (r *Run) RecordSightings(ctx context.Context, family string, ids []string) 
 	}
 }
 
-// SetMonth names the month the progress line shows.
-func (r *Run) setMonth(m string) {
+// startMonth names the month the progress line shows, the i-th of n; its
+// lists and units are counted from zero.
+func (r *Run) startMonth(m string, i, n int) {
 	r.progressMu.Lock()
-	r.atMonth = m
+	r.atMonth, r.monthIndex, r.months, r.monthStarted = m, i, n, time.Now()
 	r.progressMu.Unlock()
 	r.listsDone.Store(0)
 	r.listsTotal.Store(0)
+	r.unitsDone.Store(0)
+	r.unitsTotal.Store(0)
+}
+
+// endMonth adds a finished month to the pace the ETA is measured by.
+func (r *Run) endMonth(requestsBefore int64) {
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	r.monthsTook += time.Since(r.monthStarted)
+	r.monthsDone++
+	if units := r.unitsTotal.Load(); units > 0 {
+		r.unitsEver += units
+		r.requestsInUnits += r.counters().Requests - requestsBefore
+	}
 }
 
 // Progress counters a source moves: lists to walk and units to fetch.

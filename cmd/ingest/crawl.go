@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -54,10 +53,8 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	format := cfg.LogFormat
 	if format == "auto" {
 		format = "json"
-		if f, ok := w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				format = "text"
-			}
+		if _, isTerm := w.(*terminal); isTerm || newTerminal(w) != nil {
+			format = "text"
 		}
 	}
 	if format == "text" {
@@ -158,13 +155,18 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 	}
 	lc.setGrace(cfg.ShutdownGrace)
 	mode.Drain = lc.drain
-	logger := newLogger(cfg, stderr)
+	term := newTerminal(stderr)
+	var logTo io.Writer = stderr
+	if term != nil {
+		logTo = term // log lines go above the progress lines
+	}
+	logger := newLogger(cfg, logTo)
 	s, crawler, sources, err := setup(ctx, cfg, names, logger, nil)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	stopProgress := showProgress(stderr, crawler)
+	stopProgress := showProgress(term, crawler)
 	outcomes := crawler.RunAll(ctx, sources, trigger, mode)
 	stopProgress()
 	return report(stdout, outcomes)

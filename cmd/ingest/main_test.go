@@ -80,14 +80,23 @@ func resultWith(status store.RunStatus) ingest.Result {
 }
 
 func TestFormatProgress(t *testing.T) {
-	p := ingest.Progress{Source: "hyperstack/acme-prod", Month: "2026-10", ListsDone: 11, ListsTotal: 11, UnitsDone: 50, UnitsTotal: 150,
-		Requests: 320, Rows: 4000, RateLimited: 2, Elapsed: 10 * time.Second}
-	want := "hyperstack/acme-prod 2026-10: lists 11/11, resources 50/150, 320 requests, 4000 rows, 2 rate-limited, ETA 20s"
+	p := ingest.Progress{Source: "hyperstack/acme-prod", Month: "2026-10", MonthIndex: 2, Months: 3, ListsDone: 11, ListsTotal: 11,
+		UnitsDone: 50, UnitsTotal: 150, Requests: 320, Rows: 4000, RateLimited: 2, Elapsed: 40 * time.Second,
+		MonthElapsed: 10 * time.Second, PerMonth: 30 * time.Second}
+	// This month: 20s more at its pace; then one month at the pace of the first.
+	want := "hyperstack/acme-prod 2026-10 (month 2/3): lists 11/11, resources 50/150, 320 requests, 4000 rows, 2 rate-limited, ETA 50s"
 	if got := formatProgress(p); got != want {
 		t.Errorf("formatProgress = %q, want %q", got, want)
 	}
-	p.UnitsDone = 0
-	if got := formatProgress(p); !strings.HasSuffix(got, "ETA ?") {
-		t.Errorf("no ETA before the first unit: %q", got)
+	// Before its first unit, a month is estimated from the requests its
+	// units need at the source's pace: 100 units × 3 requests at 600 a
+	// minute is 30s; the next month as long as this one will have been.
+	p.UnitsDone, p.UnitsTotal, p.RequestsPerUnit, p.Rate, p.PerMonth, p.MonthElapsed = 0, 100, 3, 600, 0, 2*time.Second
+	if got := formatProgress(p); !strings.HasSuffix(got, "ETA 1m2s") {
+		t.Errorf("before the first unit: %q", got)
+	}
+	p.UnitsTotal = 0
+	if got := formatProgress(p); !strings.HasSuffix(got, "ETA estimating") {
+		t.Errorf("before the lists: %q", got)
 	}
 }
