@@ -546,7 +546,12 @@ func decodeOrg(f *fetched) (decoded, error) {
 		m := r.Obj(it.Get("metrics"), mp)
 		if graph {
 			var rows []store.OrgCostDatapoint
-			for _, pt := range points(r, m.Get("incurred_bill_graph"), mp+".incurred_bill_graph") {
+			// The docs' example of the history has no graph: none is no points.
+			graphPoints, ok := m.Lookup("incurred_bill_graph")
+			if !ok {
+				graphPoints = []any{}
+			}
+			for _, pt := range points(r, graphPoints, mp+".incurred_bill_graph") {
 				rows = append(rows, store.OrgCostDatapoint{BucketSeconds: seconds, BucketStart: pt.at, IncurredBill: pt.value})
 				f.flag("", "incurred_bill_graph", pt.at, pt.value)
 			}

@@ -322,9 +322,10 @@ const maxPages = 100_000
 // its total when it gives no page count; without pagination, until a page
 // is empty or names nothing new.
 func morePages(d decoded, page, fresh, seen int) bool {
-	if d.page > 0 {
-		page = d.page
-	}
+	// The page it says it answered, unless it says an earlier one than was
+	// asked (the docs' examples say page 1 whatever was asked): walking on
+	// from that would never end.
+	page = max(page, d.page)
 	switch {
 	case d.paged && d.pages > 0:
 		return page < d.pages
