@@ -28,7 +28,10 @@ type Resource struct {
 	Attributes   map[string]any `db:"attributes,merge"`
 }
 
-// ResourceMonthCost is what a resource cost in one billing month.
+// ResourceMonthCost is what a resource cost in one billing month. The VM
+// state split and the size keep a stored value against a NULL: a list entry
+// carries neither, and one folded or replayed after its resource's detail
+// must not erase what the detail said.
 type ResourceMonthCost struct {
 	Family                        string           `db:"family,key"`
 	ResourceID                    string           `db:"resource_id,key"`
@@ -39,15 +42,16 @@ type ResourceMonthCost struct {
 	PricePerHour                  *decimal.Decimal `db:"price_per_hour"`
 	NonDiscountedPricePerHour     *decimal.Decimal `db:"non_discounted_price_per_hour"`
 	UsageSeconds                  *decimal.Decimal `db:"usage_seconds,tracked"`
-	UsageActiveSeconds            *decimal.Decimal `db:"usage_active_seconds"`
-	UsageShutoffSeconds           *decimal.Decimal `db:"usage_shutoff_seconds"`
-	UsageHibernatedSeconds        *decimal.Decimal `db:"usage_hibernated_seconds"`
+	UsageActiveSeconds            *decimal.Decimal `db:"usage_active_seconds,keep"`
+	UsageShutoffSeconds           *decimal.Decimal `db:"usage_shutoff_seconds,keep"`
+	UsageHibernatedSeconds        *decimal.Decimal `db:"usage_hibernated_seconds,keep"`
 	InputTokens                   *decimal.Decimal `db:"input_tokens,tracked"`
 	OutputTokens                  *decimal.Decimal `db:"output_tokens,tracked"`
 	InputTokensBill               *decimal.Decimal `db:"input_tokens_bill"`
 	OutputTokensBill              *decimal.Decimal `db:"output_tokens_bill"`
 	InputTokensNonDiscountedBill  *decimal.Decimal `db:"input_tokens_non_discounted_bill"`
 	OutputTokensNonDiscountedBill *decimal.Decimal `db:"output_tokens_non_discounted_bill"`
+	Size                          *decimal.Decimal `db:"size,keep"`
 }
 
 // CostDatapoint is a resource's cost (and tokens) in one graph bucket.
@@ -186,7 +190,7 @@ var (
 var WarehouseTables = []*Table{
 	Resources.Table, ResourceMonthCosts.Table, CostDatapoints.Table, VMSubresourceCosts.Table, VMSubresourceDatapoints.Table,
 	ClusterNodeCosts.Table, BillingEvents.Table, OrgMonthCosts.Table, OrgCostDatapoints.Table, UsageSnapshots.Table,
-	LastDayCosts.Table, CreditObservations.Table, ThresholdObservations.Table,
+	LastDayCosts.Table, CreditObservations.Table, ThresholdObservations.Table, DataQualities.Table,
 }
 
 // RawPayload rows keep each distinct body once per endpoint and query; a

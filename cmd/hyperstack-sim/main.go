@@ -78,8 +78,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	counts := countsFlag{}
 	fs.Var(counts, "count", "resources of one family, FAMILY=N (repeatable; overrides --scale)")
 	active := fs.Float64("active-fraction", 0.2, "share of resources still running now")
+	maxPerPage := fs.Int("max-per-page", hyperstacksim.MaxPerPage, "cap of per_page (the docs' lists all answer 10)")
+	noData := fs.Bool("no-data", false, `answer an empty list as the docs do: {"status": false, "message": "No … data found for …"}, HTTP 200, no payload`)
+	orgNoGranularity := fs.Bool("org-graph-no-granularity", false, "leave granularity out of the organisation history's graph (neither spec declares it)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *maxPerPage < 1 {
+		return fmt.Errorf("--max-per-page must be at least 1, not %d", *maxPerPage)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -95,6 +101,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Latency:     shared.Latency,
 		HangFor:     shared.HangFor,
 		SlowBodyFor: shared.SlowBodyFor,
+		Shapes:      hyperstacksim.Shapes{MaxPerPage: *maxPerPage, NoData: *noData, OrgGraphNoGranularity: *orgNoGranularity},
 	}
 	if cfg.APIKey == "" {
 		key, err := config.Secret("HYPERSTACK_API_KEY")

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,13 +23,49 @@ type fetched struct {
 	observed time.Time    // when it was fetched
 	current  bool         // the window reaches now, so statuses are current
 	body     []byte
+	runID    *int64 // the run fetching it; nil when replayed
+	replay   bool   // decoded by reprocess, not by a crawl
+	quality  []store.DataQuality
+}
+
+// flag records a value that is stored as sent but cannot be right: a
+// negative amount or usage. Analysts see it in reports.data_quality_v1
+// instead of finding it in a sum.
+func (f *fetched) flag(resource, field string, period time.Time, v *decimal.Decimal) {
+	if v != nil && v.Sign() < 0 {
+		f.quality = append(f.quality, store.DataQuality{Endpoint: f.ep.Name, ResourceID: resource, Field: field,
+			Period: period, Value: v, Note: "negative", RunID: f.runID})
+	}
+}
+
+// decode runs the endpoint's decoder and adds what it flagged.
+func decode(f *fetched) (decoded, error) {
+	d, err := f.ep.Decode(f)
+	if err != nil {
+		return decoded{}, err
+	}
+	if len(f.quality) > 0 {
+		d.writes = append(d.writes, store.DataQualities.Writes(f.owner, nil, f.quality...))
+	}
+	return d, nil
+}
+
+// orEmpty turns the API's "no data" answer into an empty result.
+func orEmpty(err error) (decoded, error) {
+	if errors.Is(err, errNoData) {
+		return decoded{}, nil
+	}
+	return decoded{}, err
 }
 
 // listEntry is one resource a list names, with a fingerprint of what the
-// list says about it: when that is unchanged, so is the resource.
+// list says about it (when that is unchanged, so is the resource) and the
+// month's cost the list reports for it, which its unit stores first so that
+// the detail refines it and a detail that answers 404 does not lose it.
 type listEntry struct {
 	id          string
 	fingerprint string
+	cost        *store.ResourceMonthCost
 }
 
 // decoded is what a decoder makes of a response.
@@ -37,6 +74,8 @@ type decoded struct {
 	entries []listEntry // lists only
 	total   int         // lists: the count the API reports
 	pages   int         // lists: the page count the API reports
+	page    int         // lists: the page the API says it answered
+	paged   bool        // lists: the response carries pagination
 	// lifetimes are the VMs and volumes the usage endpoint names, with
 	// when they ran (usage only).
 	lifetimes []lifetime
@@ -67,14 +106,16 @@ func open(f *fetched) (any, *jsontree.Reader, error) {
 func decodeList(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	o := r.Obj(p, "payload")
 	items := r.Arr(o.Get("billing_history"), "payload.billing_history")
 	var out decoded
 	out.total, _ = r.Int(o, "payload", "total_count", false)
 	if pg, ok := o.Get("pagination").(jsontree.Object); ok {
+		out.paged = true
 		out.pages, _ = r.Int(pg, "payload.pagination", "pages", false)
+		out.page, _ = r.Int(pg, "payload.pagination", "page", false)
 		if t, ok := r.Int(pg, "payload.pagination", "total_count", false); ok {
 			out.total = t // the outer count may count the page only
 		}
@@ -106,13 +147,21 @@ func decodeList(f *fetched) (decoded, error) {
 			res.Attributes["gpu_type"] = deref(r.Str(a, ap, "gpu_type", false))
 			res.CreatedAt = r.Time(a, ap, "start_date", false)
 			res.TerminatedAt = r.Time(a, ap, "end_date", false)
-			costs = append(costs, monthCost(f, r, family, *id, r.Str(a, ap, "status", false), m, mp))
 		}
+		cost := monthCost(f, r, family, *id, r.Str(a, ap, "status", false), m, mp)
 		if d := r.Str(a, ap, "base_model_display_name", false); d != nil {
 			res.Attributes["base_model_display_name"] = *d
 		}
 		resources = append(resources, res)
-		out.entries = append(out.entries, listEntry{id: *id, fingerprint: fingerprint(it)})
+		e := listEntry{id: *id, fingerprint: fingerprint(it)}
+		// A crawl stores a resource's list cost with its unit; contracts
+		// have no units, and a replay has no units either.
+		if family == "contract" || f.replay {
+			costs = append(costs, cost)
+		} else {
+			e.cost = &cost
+		}
+		out.entries = append(out.entries, e)
 	}
 	if r.Err != nil {
 		return decoded{}, r.Err
@@ -141,7 +190,7 @@ func fingerprint(v any) string {
 
 // monthCost is one row of billing.resource_month_costs from a metrics object.
 func monthCost(f *fetched, r *jsontree.Reader, family, id string, status *string, m jsontree.Object, path string) store.ResourceMonthCost {
-	return store.ResourceMonthCost{Family: family, ResourceID: id, BillingMonth: month(f.window.Start), Status: status,
+	c := store.ResourceMonthCost{Family: family, ResourceID: id, BillingMonth: month(f.window.Start), Status: status,
 		IncurredBill: r.Num(m, path, "incurred_bill", true), NonDiscountedBill: r.Num(m, path, "non_discounted_bill", false),
 		PricePerHour: r.Num(m, path, "price_per_hour", false), NonDiscountedPricePerHour: r.Num(m, path, "non_discounted_price_per_hour", false),
 		UsageSeconds: r.Num(m, path, "usage_time", false), UsageActiveSeconds: r.Num(m, path, "usage_time_ACTIVE", false),
@@ -150,7 +199,22 @@ func monthCost(f *fetched, r *jsontree.Reader, family, id string, status *string
 		InputTokensBill: r.Num(m, path, "input_tokens_incurred_bill", false), OutputTokensBill: r.Num(m, path, "output_tokens_incurred_bill", false),
 		InputTokensNonDiscountedBill:  r.Num(m, path, "input_tokens_non_discounted_bill", false),
 		OutputTokensNonDiscountedBill: r.Num(m, path, "output_tokens_non_discounted_bill", false),
+		Size:                          r.Num(m, path, "size", false),
 	}
+	period := month(f.window.Start)
+	for _, v := range []struct {
+		field string
+		value *decimal.Decimal
+	}{{"incurred_bill", c.IncurredBill}, {"non_discounted_bill", c.NonDiscountedBill}, {"price_per_hour", c.PricePerHour},
+		{"non_discounted_price_per_hour", c.NonDiscountedPricePerHour}, {"usage_time", c.UsageSeconds},
+		{"usage_time_ACTIVE", c.UsageActiveSeconds}, {"usage_time_SHUTOFF", c.UsageShutoffSeconds},
+		{"usage_time_HIBERNATED", c.UsageHibernatedSeconds}, {"input_tokens", c.InputTokens}, {"output_tokens", c.OutputTokens},
+		{"input_tokens_incurred_bill", c.InputTokensBill}, {"output_tokens_incurred_bill", c.OutputTokensBill},
+		{"input_tokens_non_discounted_bill", c.InputTokensNonDiscountedBill},
+		{"output_tokens_non_discounted_bill", c.OutputTokensNonDiscountedBill}, {"size", c.Size}} {
+		f.flag(id, v.field, period, v.value)
+	}
+	return c
 }
 
 // item returns the one resource of a per-resource payload: the first of its
@@ -172,7 +236,7 @@ func item(r *jsontree.Reader, p any) (jsontree.Object, string) {
 func decodeDetail(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	it, path := item(r, p)
 	if it == nil {
@@ -211,9 +275,12 @@ func decodeDetail(f *fetched) (decoded, error) {
 			if r.Err != nil {
 				return decoded{}, r.Err
 			}
-			rows = append(rows, store.ClusterNodeCost{ClusterID: f.id, NodeID: *nodeID, BillingMonth: month(f.window.Start),
+			row := store.ClusterNodeCost{ClusterID: f.id, NodeID: *nodeID, BillingMonth: month(f.window.Start),
 				NodeName: r.Str(na, np+".attributes", "resource_name", false), IncurredBill: r.Num(nm, np+".metrics", "incurred_bill", true),
-				PricePerHour: r.Num(nm, np+".metrics", "price_per_hour", false), UsageSeconds: r.Num(nm, np+".metrics", "usage_time", false)})
+				PricePerHour: r.Num(nm, np+".metrics", "price_per_hour", false), UsageSeconds: r.Num(nm, np+".metrics", "usage_time", false)}
+			f.flag(f.id, "nodes["+*nodeID+"].incurred_bill", row.BillingMonth, row.IncurredBill)
+			f.flag(f.id, "nodes["+*nodeID+"].usage_time", row.BillingMonth, row.UsageSeconds)
+			rows = append(rows, row)
 		}
 		out.writes = append(out.writes, store.ClusterNodeCosts.Writes(f.owner,
 			&store.Scope{Owner: f.owner, Equal: map[string]any{"cluster_id": f.id, "billing_month": month(f.window.Start)}}, rows...))
@@ -258,19 +325,50 @@ func graphScope(owner store.Owner, equal map[string]any, seconds int, w store.Wi
 	return &store.Scope{Owner: owner, Equal: equal, RangeColumn: "bucket_start", From: w.Start, To: w.End}
 }
 
+// granularity is a graph's bucket size in seconds, 0 when the response
+// leaves it out (neither spec declares it on the organisation's history).
 func granularity(r *jsontree.Reader, o jsontree.Object, path string) int {
-	n, ok := r.Int(o, path, "granularity", true)
+	n, ok := r.Int(o, path, "granularity", false)
 	if ok && n <= 0 {
 		r.Fail(path+".granularity", "want a positive number of seconds, got %d", n)
 	}
 	return n
 }
 
+// Bucket sizes of the API's window rule: hourly up to three days, daily beyond.
+const (
+	hourly = 3600
+	daily  = 86400
+)
+
+// deriveGranularity is the bucket size of a graph that did not state it:
+// the window rule's, unless the datapoints' own spacing contradicts it.
+// What it chose, and from what, is recorded as a data-quality note.
+func (f *fetched) deriveGranularity(resource string, times []time.Time) int {
+	seconds, how := daily, "granularity absent: derived from the window rule (hourly up to three days, daily beyond)"
+	if f.window.End.Sub(f.window.Start) <= 72*time.Hour {
+		seconds = hourly
+	}
+	step := 0
+	for i := 1; i < len(times); i++ {
+		if d := int(times[i].Sub(times[i-1]).Abs() / time.Second); d > 0 && (step == 0 || d < step) {
+			step = d
+		}
+	}
+	if step > 0 && step != seconds && (step < seconds || step%seconds != 0) {
+		seconds, how = step, "granularity absent: derived from the datapoints' timestamps"
+	}
+	v := decimal.FromInt(int64(seconds))
+	f.quality = append(f.quality, store.DataQuality{Endpoint: f.ep.Name, ResourceID: resource, Field: "granularity",
+		Period: month(f.window.Start), Value: &v, Note: how, RunID: f.runID})
+	return seconds
+}
+
 // decodeGraph reads GET /billing/billing/history/{family}/{id}/graph.
 func decodeGraph(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	seconds := granularity(r, r.Obj(p, "payload"), "payload")
 	it, path := item(r, p)
@@ -309,11 +407,24 @@ func decodeGraph(f *fetched) (decoded, error) {
 					}
 				}
 				s.set(&rows[i], pt.value)
+				if pt.value.Sign() < 0 {
+					f.flag(f.id, s.key+"_graph", pt.at, pt.value)
+				}
 			}
 		}
 	}
 	if r.Err != nil {
 		return decoded{}, r.Err
+	}
+	if seconds == 0 {
+		times := make([]time.Time, len(rows))
+		for i := range rows {
+			times[i] = rows[i].BucketStart
+		}
+		seconds = f.deriveGranularity(f.id, times)
+		for i := range rows {
+			rows[i].BucketSeconds = seconds
+		}
 	}
 	return decoded{writes: []store.Write{store.CostDatapoints.Writes(f.owner,
 		graphScope(f.owner, map[string]any{"family": f.ep.Family, "resource_id": f.id}, seconds, f.window), rows...)}}, nil
@@ -323,7 +434,7 @@ func decodeGraph(f *fetched) (decoded, error) {
 func decodeEvents(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	var rows []store.BillingEvent
 	for i, e := range r.Arr(p, "payload") {
@@ -333,9 +444,12 @@ func decodeEvents(f *fetched) (decoded, error) {
 		if r.Err != nil {
 			return decoded{}, r.Err
 		}
-		rows = append(rows, store.BillingEvent{Family: f.ep.Family, ResourceID: f.id, EventStart: *start, Event: *event,
+		ev := store.BillingEvent{Family: f.ep.Family, ResourceID: f.id, EventStart: *start, Event: *event,
 			DurationHours: r.Num(o, path, "event_duration", false), PricePerHour: r.Num(o, path, "price_per_hour", false),
-			TotalCost: r.Num(o, path, "total_cost", true)})
+			TotalCost: r.Num(o, path, "total_cost", true)}
+		f.flag(f.id, "event_duration", ev.EventStart, ev.DurationHours)
+		f.flag(f.id, "total_cost", ev.EventStart, ev.TotalCost)
+		rows = append(rows, ev)
 	}
 	if r.Err != nil {
 		return decoded{}, r.Err
@@ -352,7 +466,7 @@ var subresources = []string{"gpu", "cpu", "ram", "disk", "ephemeral", "publicip"
 func decodeSubResources(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	graph := f.ep.Kind == KindSubResourceGraph
 	seconds := 0
@@ -373,17 +487,38 @@ func decodeSubResources(f *fetched) (decoded, error) {
 				for _, pt := range points(r, v, path+".metrics."+k+"_incurred_bill_graph") {
 					points_ = append(points_, store.VMSubresourceDatapoint{VMID: f.id, Subresource: k, BucketSeconds: seconds,
 						BucketStart: pt.at, IncurredBill: pt.value})
+					if pt.value.Sign() < 0 {
+						f.flag(f.id, k+"_incurred_bill_graph", pt.at, pt.value)
+					}
 				}
 				continue
 			}
-			if inc := r.Num(m, path+".metrics", k+"_incurred_bill", false); inc != nil {
+			// A sub-resource's non-discounted bill can come without its
+			// incurred one (the docs' example has a negative disk one).
+			inc := r.Num(m, path+".metrics", k+"_incurred_bill", false)
+			list := r.Num(m, path+".metrics", k+"_non_discounted_bill", false)
+			if inc != nil {
 				costs = append(costs, store.VMSubresourceCost{VMID: f.id, BillingMonth: month(f.window.Start), Subresource: k,
-					IncurredBill: inc, NonDiscountedBill: r.Num(m, path+".metrics", k+"_non_discounted_bill", false)})
+					IncurredBill: inc, NonDiscountedBill: list})
 			}
+			f.flag(f.id, k+"_incurred_bill", month(f.window.Start), inc)
+			f.flag(f.id, k+"_non_discounted_bill", month(f.window.Start), list)
 		}
 	}
 	if r.Err != nil {
 		return decoded{}, r.Err
+	}
+	if graph && seconds == 0 {
+		times := make([]time.Time, 0, len(points_))
+		for _, p := range points_ {
+			if p.Subresource == points_[0].Subresource {
+				times = append(times, p.BucketStart)
+			}
+		}
+		seconds = f.deriveGranularity(f.id, times)
+		for i := range points_ {
+			points_[i].BucketSeconds = seconds
+		}
 	}
 	if graph {
 		return decoded{writes: []store.Write{store.VMSubresourceDatapoints.Writes(f.owner,
@@ -397,7 +532,7 @@ func decodeSubResources(f *fetched) (decoded, error) {
 func decodeOrg(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	graph := f.ep.Kind == KindOrgGraph
 	seconds := 0
@@ -411,11 +546,31 @@ func decodeOrg(f *fetched) (decoded, error) {
 		m := r.Obj(it.Get("metrics"), mp)
 		if graph {
 			var rows []store.OrgCostDatapoint
-			for _, pt := range points(r, m.Get("incurred_bill_graph"), mp+".incurred_bill_graph") {
+			// The docs' example of the history has no graph: none is no points.
+			graphPoints, ok := m.Lookup("incurred_bill_graph")
+			if !ok {
+				graphPoints = []any{}
+			}
+			for _, pt := range points(r, graphPoints, mp+".incurred_bill_graph") {
 				rows = append(rows, store.OrgCostDatapoint{BucketSeconds: seconds, BucketStart: pt.at, IncurredBill: pt.value})
+				f.flag("", "incurred_bill_graph", pt.at, pt.value)
+			}
+			if r.Err != nil {
+				return decoded{}, r.Err
+			}
+			if seconds == 0 {
+				times := make([]time.Time, len(rows))
+				for i := range rows {
+					times[i] = rows[i].BucketStart
+				}
+				seconds = f.deriveGranularity("", times)
+				for i := range rows {
+					rows[i].BucketSeconds = seconds
+				}
 			}
 			out.writes = append(out.writes, store.OrgCostDatapoints.Writes(f.owner, graphScope(f.owner, map[string]any{}, seconds, f.window), rows...))
 		} else {
+			f.flag("", "incurred_bill", month(f.window.Start), r.Num(m, mp, "incurred_bill", false))
 			out.writes = append(out.writes, store.OrgMonthCosts.Writes(f.owner, nil, store.OrgMonthCost{BillingMonth: month(f.window.Start),
 				IncurredBill: r.Num(m, mp, "incurred_bill", true), NonDiscountedBill: r.Num(m, mp, "non_discounted_bill", false),
 				VMCost: r.Num(m, mp, "vm_cost", false), VolumeCost: r.Num(m, mp, "volume_cost", false),
@@ -431,7 +586,7 @@ func decodeOrg(f *fetched) (decoded, error) {
 func decodeUsage(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	day := f.observed.UTC().Truncate(24 * time.Hour)
 	var snaps []store.UsageSnapshot
@@ -448,10 +603,14 @@ func decodeUsage(f *fetched) (decoded, error) {
 		}
 		name := r.Str(o, path, "name", false)
 		created, terminated := r.Time(o, path, "create_time", false), r.Time(o, path, "terminate_time", false)
-		snaps = append(snaps, store.UsageSnapshot{ObservedOn: day, ResourceType: *kind, ResourceID: *id, Name: name,
+		snap := store.UsageSnapshot{ObservedOn: day, ResourceType: *kind, ResourceID: *id, Name: name,
 			Active: r.Bool(o, path, "active"), BillPerMinute: r.Num(o, path, "bill_per_minute", false),
 			CreateTime: created, TerminateTime: terminated, TotalUpMinutes: r.Num(o, path, "total_up_time", false),
-			TotalBill: r.Num(o, path, "total_bill", false), ExcludeBilling: r.Bool(o, path, "exclude_billing")})
+			TotalBill: r.Num(o, path, "total_bill", false), ExcludeBilling: r.Bool(o, path, "exclude_billing")}
+		f.flag(*id, "total_up_time", day, snap.TotalUpMinutes)
+		f.flag(*id, "total_bill", day, snap.TotalBill)
+		f.flag(*id, "bill_per_minute", day, snap.BillPerMinute)
+		snaps = append(snaps, snap)
 		if fam, ok := families[*kind]; ok {
 			resources = append(resources, store.Resource{Family: fam, ResourceID: *id, Name: name, CreatedAt: created,
 				TerminatedAt: terminated, Attributes: map[string]any{}})
@@ -480,12 +639,13 @@ func decodeUsage(f *fetched) (decoded, error) {
 func decodeLastDay(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	o := r.Obj(p, "payload")
 	day := f.observed.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	row := store.LastDayCost{Day: day, InstancesCost: r.Num(o, "payload", "instances_cost", false), VolumesCost: r.Num(o, "payload", "volumes_cost", false),
 		ClustersCost: r.Num(o, "payload", "clusters_cost", false), TotalCost: r.Num(o, "payload", "total_cost", true)}
+	f.flag("", "total_cost", day, row.TotalCost)
 	return decoded{writes: []store.Write{store.LastDayCosts.Writes(f.owner, nil, row)}}, r.Err
 }
 
@@ -493,7 +653,7 @@ func decodeLastDay(f *fetched) (decoded, error) {
 func decodeCredit(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	o := r.Obj(p, "payload")
 	row := store.CreditObservation{ObservedHour: f.observed.UTC().Truncate(time.Hour), Credit: r.Num(o, "payload", "credit", true),
@@ -505,7 +665,7 @@ func decodeCredit(f *fetched) (decoded, error) {
 func decodeThresholds(f *fetched) (decoded, error) {
 	p, r, err := open(f)
 	if err != nil {
-		return decoded{}, err
+		return orEmpty(err)
 	}
 	day := f.observed.UTC().Truncate(24 * time.Hour)
 	var rows []store.ThresholdObservation

@@ -2,6 +2,7 @@ package hyperstack
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,22 +29,46 @@ func errorEnvelope(body []byte) (reason, message string) {
 // metaKeys are an envelope's own fields, around the payload.
 var metaKeys = []string{"status", "success", "message", "error_reason"}
 
+// errNoData is a family or window the API has nothing for, which it answers
+// with {status (or success): false, message: "No cluster data found for …"}
+// under HTTP 200 and no payload: an empty list, not a failure.
+var errNoData = errors.New("no data")
+
+// noData reports whether an envelope's message is the API's "no data"
+// answer ("No cluster data found for 2026-05-01T00:00:00 - …").
+func noData(msg string) bool {
+	m := strings.ToLower(strings.TrimSpace(msg))
+	return strings.HasPrefix(m, "no ") && strings.Contains(m, " data found")
+}
+
 // payload finds a response's payload. The live API's keys differ from the
 // SDK schema's (and reuse each other's), so it takes the first of keys that
-// is present, else the one field of the envelope that is not status,
-// success or message.
+// is present; else the body itself when it is an unwrapped payload (the
+// spec's bucket graph: {org_id, billing_history, …} with no envelope); else
+// the one field of the envelope that is not status, success or message.
+// A false status is errNoData when its message says there is no data and no
+// payload came, and a failure otherwise.
 func payload(root jsontree.Object, keys ...string) (any, error) {
+	failed, msg := false, ""
 	for _, k := range []string{"status", "success"} {
 		if v, ok := root.Lookup(k); ok && v == false {
-			if msg, _ := root.Get("message").(string); msg != "" && !strings.HasPrefix(strings.ToLower(msg), "no ") {
-				return nil, fmt.Errorf("%w: the API reported failure: %s", ErrMalformed, msg)
-			}
+			failed = true
+			msg, _ = root.Get("message").(string)
 		}
+	}
+	if failed && !noData(msg) {
+		if msg == "" {
+			msg = "(no message)"
+		}
+		return nil, fmt.Errorf("%w: the API reported failure: %s", ErrMalformed, msg)
 	}
 	for _, k := range keys {
 		if v, ok := root.Lookup(k); ok {
 			return v, nil
 		}
+	}
+	if _, ok := root.Lookup("billing_history"); ok {
+		return root, nil
 	}
 	var others []string
 	for _, m := range root {
@@ -57,6 +82,9 @@ func payload(root jsontree.Object, keys ...string) (any, error) {
 	}
 	if len(others) == 1 {
 		return root.Get(others[0]), nil
+	}
+	if failed && len(others) == 0 {
+		return nil, errNoData
 	}
 	slices.Sort(others)
 	return nil, fmt.Errorf("%w: no payload under %v (fields: %v)", ErrMalformed, keys, others)

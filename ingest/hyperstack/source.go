@@ -201,8 +201,10 @@ func (s *Source) fetch(ctx context.Context, r *ingest.Run, q request) (decoded, 
 	if err != nil {
 		return decoded{}, nil, err
 	}
-	f := &fetched{ep: q.ep, owner: s.owner, id: q.id, window: q.window, observed: r.Now(), current: !q.window.End.Before(r.Now()), body: resp.Body}
-	d, err := q.ep.Decode(f)
+	runID := r.ID()
+	f := &fetched{ep: q.ep, owner: s.owner, id: q.id, window: q.window, observed: r.Now(), current: !q.window.End.Before(r.Now()),
+		body: resp.Body, runID: &runID}
+	d, err := decode(f)
 	return d, resp.Raw, err
 }
 
@@ -236,22 +238,30 @@ func (s *Source) rememberUsage(d decoded) {
 }
 
 // list walks every page of a family's history for w and stores what the
-// list says. Items are de-duplicated by id; when the reported total changes
-// between pages (the live API pages over live state), the list is walked
-// once more and the union is kept.
+// list says. It pages by what each response says of itself (pagination's
+// page and pages), not by what it asked for: the live API caps per_page
+// below what the crawler asks, so a page shorter than asked is not the
+// last. A response without pagination ends the list at an empty page (or
+// one that names nothing new). Items are de-duplicated by id; when the
+// reported total changes between pages (the live API pages over live
+// state), the list is walked once more and the union is kept.
 func (s *Source) list(ctx context.Context, r *ingest.Run, ep *Endpoint, w store.Window) ([]listEntry, bool) {
 	seen := map[string]listEntry{}
 	var order []string
 	var writes []store.Write
 	var raws [][]any
-	reported := -1
-	for walk := 1; walk <= 2; walk++ {
+	reported, walks := -1, 0
+	for walks < 2 {
+		walks++
 		stable := true
 		first := -1
-		for page := 1; ; page++ {
+		for page := 1; page <= maxPages; page++ {
 			d, raw, err := s.fetch(ctx, r, request{ep: ep, window: w, page: page})
 			if raw != nil {
 				raws = append(raws, raw)
+			}
+			if err != nil && noDataAnswer(err) {
+				break // {status: false, "No cluster data found …"} as a 404: an empty list
 			}
 			if err != nil {
 				r.Fail(ctx, ep.Name, "", fmt.Errorf("page %d: %w", page, err))
@@ -259,9 +269,11 @@ func (s *Source) list(ctx context.Context, r *ingest.Run, ep *Endpoint, w store.
 				return nil, false
 			}
 			writes = append(writes, d.writes...)
+			fresh := 0
 			for _, e := range d.entries {
 				if _, dup := seen[e.id]; !dup {
 					order = append(order, e.id)
+					fresh++
 				}
 				seen[e.id] = e
 			}
@@ -270,7 +282,7 @@ func (s *Source) list(ctx context.Context, r *ingest.Run, ep *Endpoint, w store.
 			} else if d.total != first {
 				stable = false
 			}
-			if !ep.Paged || page >= d.pages || len(d.entries) < perPage {
+			if !ep.Paged || !morePages(d, page, fresh, len(seen)) {
 				break
 			}
 		}
@@ -285,7 +297,11 @@ func (s *Source) list(ctx context.Context, r *ingest.Run, ep *Endpoint, w store.
 		return nil, false
 	}
 	if len(seen) < reported {
-		r.Fail(ctx, ep.Name, "", fmt.Errorf("the list reports %d resources but paging found %d, twice", reported, len(seen)))
+		plural := "s"
+		if walks == 1 {
+			plural = ""
+		}
+		r.Fail(ctx, ep.Name, "", fmt.Errorf("the list reports %d resources but paging found %d in %d walk%s", reported, len(seen), walks, plural))
 	}
 	ids := make([]string, 0, len(order))
 	out := make([]listEntry, 0, len(order))
@@ -295,6 +311,35 @@ func (s *Source) list(ctx context.Context, r *ingest.Run, ep *Endpoint, w store.
 	}
 	r.RecordSightings(ctx, ep.Family, ids)
 	return out, true
+}
+
+// maxPages bounds one walk of a list, should an API answer every page
+// number with another page that names something new.
+const maxPages = 100_000
+
+// morePages reports whether a list has a page after page, by what its
+// response says: pagination's pages (of the page it says it answered), or
+// its total when it gives no page count; without pagination, until a page
+// is empty or names nothing new.
+func morePages(d decoded, page, fresh, seen int) bool {
+	// The page it says it answered, unless it says an earlier one than was
+	// asked (the docs' examples say page 1 whatever was asked): walking on
+	// from that would never end.
+	page = max(page, d.page)
+	switch {
+	case d.paged && d.pages > 0:
+		return page < d.pages
+	case d.paged && d.total > 0:
+		return seen < d.total && len(d.entries) > 0
+	}
+	return len(d.entries) > 0 && fresh > 0
+}
+
+// noDataAnswer reports whether err is the API saying, with a 404, that a
+// list has no data for the window ("No cluster data found for …").
+func noDataAnswer(err error) bool {
+	var apiErr *ingest.APIError
+	return errors.As(err, &apiErr) && apiErr.NotFound() && noData(apiErr.Message)
 }
 
 // unitEndpoints are the per-resource endpoints of a family.
@@ -318,6 +363,10 @@ func (s *Source) unit(ctx context.Context, r *ingest.Run, family string, e listE
 	}
 	var writes []store.Write
 	var raws [][]any
+	if e.cost != nil {
+		// First, so that the detail's row for the same month refines it.
+		writes = append(writes, store.ResourceMonthCosts.Writes(s.owner, nil, *e.cost))
+	}
 	eps := unitEndpoints(family)
 	for _, ep := range eps {
 		d, raw, err := s.fetch(ctx, r, request{ep: ep, id: e.id, window: w})
@@ -326,8 +375,15 @@ func (s *Source) unit(ctx context.Context, r *ingest.Run, family string, e listE
 		}
 		var apiErr *ingest.APIError
 		if errors.As(err, &apiErr) && apiErr.NotFound() {
-			r.Logger().InfoContext(ctx, "resource gone", "endpoint", ep.Name, "resource_id", e.id)
-			return
+			if e.cost == nil { // named by the usage endpoint only: gone
+				r.Logger().InfoContext(ctx, "resource gone", "endpoint", ep.Name, "resource_id", e.id)
+				return
+			}
+			// The list names it and bills it (the docs' bucket does this):
+			// what the list says stays, the rest is what answered.
+			r.Logger().InfoContext(ctx, "the list names a resource this endpoint does not know; keeping the list's figures",
+				"endpoint", ep.Name, "resource_id", e.id)
+			continue
 		}
 		if err != nil {
 			r.Fail(ctx, ep.Name, e.id, err)
@@ -351,7 +407,7 @@ func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
 	if ep == nil {
 		return nil, fmt.Errorf("no endpoint named %q in this version's catalog", p.Endpoint)
 	}
-	f := &fetched{ep: ep, owner: s.owner, observed: p.Observed, window: p.Window, body: p.Body}
+	f := &fetched{ep: ep, owner: s.owner, observed: p.Observed, window: p.Window, body: p.Body, replay: true}
 	if !p.Window.Start.IsZero() {
 		f.current = !f.window.End.Before(f.observed)
 	}
@@ -361,7 +417,7 @@ func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
 			return nil, err
 		}
 	}
-	d, err := ep.Decode(f)
+	d, err := decode(f)
 	return d.writes, err
 }
 

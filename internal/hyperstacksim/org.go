@@ -24,6 +24,8 @@ type Model struct {
 
 	clock *sim.Clock // to the minute; moves under mu
 
+	shapes Shapes // how the HTTP side answers; fixed at New
+
 	resources []*Resource
 	byID      map[Family]map[int64]*Resource
 	lastID    int64

@@ -168,13 +168,13 @@ type page struct {
 	shift           int // unstable-pagination fault: +1 an item appeared before this page, -1 one vanished
 }
 
-// MaxPerPage caps per_page, as the live API caps page sizes.
+// MaxPerPage is the default cap of per_page (Shapes.MaxPerPage).
 const MaxPerPage = 100
 
 // DefaultPerPage is the page size when per_page is absent.
 const DefaultPerPage = 10
 
-func pageFromQuery(q map[string][]string) (page, *apiError) {
+func pageFromQuery(q map[string][]string, maxPerPage int) (page, *apiError) {
 	p := page{number: 1, perPage: DefaultPerPage}
 	for name, dst := range map[string]*int{"page": &p.number, "per_page": &p.perPage} {
 		if v := first(q, name); v != "" {
@@ -185,7 +185,10 @@ func pageFromQuery(q map[string][]string) (page, *apiError) {
 			*dst = n
 		}
 	}
-	p.perPage = min(p.perPage, MaxPerPage)
+	if maxPerPage <= 0 {
+		maxPerPage = MaxPerPage
+	}
+	p.perPage = min(p.perPage, maxPerPage)
 	return p, nil
 }
 
@@ -252,6 +255,9 @@ func (m *Model) list(f Family, w Window, search string, p page, paged bool) obj 
 	msg := fmt.Sprintf("Billing History for %s Retrieved Successfully.", shape.label)
 	if total == 0 {
 		msg = fmt.Sprintf("No %s data found for %s - %s ", f, w.Start.Format(DateLayout), w.End.Format(DateLayout))
+		if m.shapes.NoData {
+			return obj{"status": false, "message": msg}
+		}
 	}
 	return obj{"success": true, "message": msg, shape.listKey: payload}
 }
@@ -335,6 +341,11 @@ func (m *Model) graph(r *Resource, w Window) obj {
 		"billing_history": []any{obj{"attributes": r.detailAttributes(cw), "metrics": metrics}},
 		"total_count":     intJSON(1),
 		"granularity":     intJSON(int64(g / time.Second)),
+	}
+	if shape.graphKey == "" {
+		// Both specs answer the bucket chart with the payload itself, no
+		// envelope; the docs have no example to say otherwise.
+		return payload
 	}
 	msg := fmt.Sprintf("Biling Details Hourly Cost datapoints for the %s Retrieved Successfully.", shape.label)
 	return obj{"status": true, "message": msg, shape.graphKey: payload}
@@ -464,7 +475,9 @@ func (m *Model) orgHistory(w Window, graph bool) obj {
 			points = append(points, datapoint(b.Start.Truncate(g), sum.JSON(), "2006-01-02T15:04:05Z"))
 		}
 		metrics["incurred_bill_graph"] = points
-		payload["granularity"] = intJSON(int64(g / time.Second))
+		if !m.shapes.OrgGraphNoGranularity {
+			payload["granularity"] = intJSON(int64(g / time.Second))
+		}
 	}
 	payload["billing_history"] = []any{obj{"attributes": obj{"id": m.OrgUUID}, "metrics": metrics}}
 	return obj{"status": true, "message": "Biling History Retrieved Successfully.", "billing_history": payload}

@@ -89,7 +89,7 @@ func (s *Sim) listHandler(f Family) apiHandler {
 			return nil, err
 		}
 		q := r.URL.Query()
-		p, err := pageFromQuery(q)
+		p, err := pageFromQuery(q, s.Model.shapes.MaxPerPage)
 		if err != nil {
 			return nil, err
 		}

@@ -43,6 +43,23 @@ type Config struct {
 	// Clock is the wall clock the rate limit counts minutes by (default
 	// time.Now). The billing clock is the model's.
 	Clock func() time.Time
+	Shapes
+}
+
+// Shapes are the live API's looser answers, each seen in the provider's
+// docs, that the simulator gives only when asked: its defaults stay the
+// shapes the crawler was first written against.
+type Shapes struct {
+	// MaxPerPage caps per_page (default 100). Every docs list answers
+	// per_page 10, whatever was asked.
+	MaxPerPage int
+	// NoData answers a list with nothing in the window as the docs'
+	// {status: false, message: "No cluster data found for …"}, HTTP 200,
+	// with no payload, instead of an empty payload.
+	NoData bool
+	// OrgGraphNoGranularity leaves granularity out of the organisation's
+	// history with graph=true, as neither spec declares it there.
+	OrgGraphNoGranularity bool
 }
 
 // The shared simulator types, under the names this package has always
@@ -68,6 +85,10 @@ func New(cfg Config) *Sim {
 		cfg.RateLimit = 500
 	}
 	m := NewModel(cfg.ModelConfig)
+	if cfg.MaxPerPage <= 0 {
+		cfg.MaxPerPage = MaxPerPage
+	}
+	m.shapes = cfg.Shapes
 	p := sim.Provider{
 		Prefix:  "/v1",
 		Error:   errorEnvelope,
