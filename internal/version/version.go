@@ -49,8 +49,8 @@ func (i Info) String() string {
 	return fmt.Sprintf("%s (commit %s, %s)", i.Version, i.Commit, i.GoVersion)
 }
 
-// Requested reports whether a command line asks for the version: its first
-// argument is --version (or -version, or the word version).
+// Requested reports whether a command line asks for the build: its first
+// argument is --version (or -version). ("migrate version" is the schema's.)
 func Requested(args []string) bool {
-	return len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version")
+	return len(args) > 0 && (args[0] == "--version" || args[0] == "-version")
 }
