@@ -48,6 +48,7 @@ type Progress struct {
 	// (zero before the first); RequestsPerUnit is how many requests a
 	// unit took so far; Rate is the source's pace, requests a minute.
 	PerMonth        time.Duration
+	UnitsPerMonth   float64 // how many units the months done had, on average
 	RequestsPerUnit float64
 	Rate            int
 }
@@ -60,13 +61,20 @@ type Progress struct {
 // is known yet: the month's lists have not named its units.
 func (p Progress) ETA() (eta time.Duration, ok bool) {
 	left := p.UnitsTotal - p.UnitsDone
+	// A month takes as long as the months done took, scaled by how many
+	// units it has against theirs (a growing organisation's later months
+	// hold more resources); the months after this one are assumed like it.
+	perMonth := p.PerMonth
+	if perMonth > 0 && p.UnitsPerMonth > 0 && p.UnitsTotal > 0 {
+		perMonth = time.Duration(float64(perMonth) * float64(p.UnitsTotal) / p.UnitsPerMonth)
+	}
 	var month time.Duration
 	switch {
 	case left <= 0:
 	case p.UnitsDone > 0:
 		month = time.Duration(float64(p.MonthElapsed) / float64(p.UnitsDone) * float64(left))
-	case p.PerMonth > 0:
-		month = max(0, p.PerMonth-p.MonthElapsed)
+	case perMonth > 0:
+		month = max(0, perMonth-p.MonthElapsed)
 	case p.Rate > 0:
 		perUnit := p.RequestsPerUnit
 		if perUnit == 0 {
@@ -77,7 +85,6 @@ func (p Progress) ETA() (eta time.Duration, ok bool) {
 	if p.UnitsTotal == 0 && p.PerMonth == 0 {
 		return 0, false
 	}
-	perMonth := p.PerMonth
 	if perMonth == 0 {
 		perMonth = p.MonthElapsed + month
 	}

@@ -182,6 +182,7 @@ func (c *Crawler) Progress() []Progress {
 		}
 		if r.unitsEver > 0 {
 			p.RequestsPerUnit = float64(r.requestsInUnits) / float64(r.unitsEver)
+			p.UnitsPerMonth = float64(r.unitsEver) / float64(r.monthsDone)
 		}
 		r.progressMu.Unlock()
 		out = append(out, p)
