@@ -263,15 +263,17 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	return res, nil
 }
 
-// finish records how a run ended, retrying for a while: a database outage
-// should not leave the run looking as if it were still going.
+// finish records how a run ended, retrying for a while when the database
+// went away: an outage should not leave the run looking as if it were
+// still going. Any other error is the statement's own; retrying cannot fix
+// it.
 func (c *Crawler) finish(ctx context.Context, id int64, status store.RunStatus, res Result) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	wait := 250 * time.Millisecond
 	for {
 		err := c.store.FinishRun(ctx, id, status, res.Counters, res.Summary)
-		if err == nil || errors.Is(err, store.ErrRunNotRunning) {
+		if err == nil || !errors.Is(err, store.ErrConnectionLost) {
 			return err
 		}
 		c.cfg.Logger.WarnContext(ctx, "could not record the end of the run yet; retrying", "run_id", id, "err", err)

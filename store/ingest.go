@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -52,9 +53,11 @@ func (s *Store) RunErrors(ctx context.Context, runID int64) ([]RunError, error) 
 	})
 }
 
-// Clip cuts s to at most n bytes on a character boundary, marking the cut:
-// PostgreSQL refuses a text cut inside a UTF-8 sequence.
+// Clip cuts s to at most n bytes on a character boundary, marking the cut,
+// and makes it storable: PostgreSQL refuses a text that is not UTF-8 (one
+// cut inside a character, an API's stray byte) or that holds a NUL.
 func Clip(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
