@@ -17,7 +17,7 @@ import (
 )
 
 var crawlSettings = []string{"database-url", "config", "parallel", "concurrency", "rate", "timeout", "lookback",
-	"full-refresh-every", "shutdown-grace", "log-format", "log-level"}
+	"full-refresh-every", "shutdown-grace", "history-start", "max-rate-limit-pause", "max-run-duration", "log-format", "log-level"}
 
 // sourceFlag is --source NAME, repeatable: which configured sources a
 // command runs (provider/account, or the account alone).
@@ -114,6 +114,34 @@ func openSources(cfg config.Config, names []string, logger *slog.Logger, metrics
 	return ingest.SelectSources(all, names)
 }
 
+// backfillRange checks a backfill's --since and --until at the edge: a
+// month before the providers' history (--history-start) or after now is a
+// mistake, not thousands of empty months marked done.
+func backfillRange(since, until string, historyStart, now time.Time) (from, to time.Time, err error) {
+	if since == "" {
+		return from, to, fmt.Errorf("%w: backfill needs --since YYYY-MM", errUsage)
+	}
+	if from, err = parseMonth(since); err != nil {
+		return from, to, fmt.Errorf("%w: --since: %v", errUsage, err)
+	}
+	thisMonth := ingest.Month(now)
+	if from.Before(historyStart) || ingest.Month(from).After(thisMonth) {
+		return from, to, fmt.Errorf("%w: --since %s: want a month from %s (--history-start) to %s", errUsage, since,
+			historyStart.Format("2006-01"), thisMonth.Format("2006-01"))
+	}
+	if until == "" {
+		return from, to, nil
+	}
+	if to, err = parseMonth(until); err != nil {
+		return from, to, fmt.Errorf("%w: --until: %v", errUsage, err)
+	}
+	if ingest.Month(to).Before(ingest.Month(from)) || ingest.Month(to).After(thisMonth) {
+		return from, to, fmt.Errorf("%w: --until %s: want a month from --since (%s) to %s", errUsage, until,
+			ingest.Month(from).Format("2006-01"), thisMonth.Format("2006-01"))
+	}
+	return from, to, nil
+}
+
 // parseMonth reads YYYY-MM or YYYY-MM-DD as UTC.
 func parseMonth(s string) (time.Time, error) {
 	for _, layout := range []string{"2006-01", "2006-01-02"} {
@@ -143,17 +171,9 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 	mode, trigger := ingest.Mode{}, store.TriggerManual
 	if name == "backfill" {
 		trigger = store.TriggerBackfill
-		if *since == "" {
-			return fmt.Errorf("%w: backfill needs --since YYYY-MM", errUsage)
-		}
 		mode.Backfill, mode.Refetch = true, *refetch
-		if mode.Since, err = parseMonth(*since); err != nil {
-			return fmt.Errorf("%w: --since: %v", errUsage, err)
-		}
-		if *until != "" {
-			if mode.Until, err = parseMonth(*until); err != nil {
-				return fmt.Errorf("%w: --until: %v", errUsage, err)
-			}
+		if mode.Since, mode.Until, err = backfillRange(*since, *until, cfg.HistoryStart, time.Now()); err != nil {
+			return err
 		}
 	}
 	lc.setGrace(cfg.ShutdownGrace)

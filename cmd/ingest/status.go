@@ -20,6 +20,9 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if *limit <= 0 {
+		return fmt.Errorf("%w: --runs wants a positive number, got %d", errUsage, *limit)
+	}
 	cfg.Concurrency = 1
 	s, err := openStore(ctx, cfg, nil)
 	if err != nil {
