@@ -27,6 +27,9 @@ type Config struct {
 	HeartbeatEvery time.Duration
 	// Parallel is how many sources run at once (default 4).
 	Parallel int
+	// MaxRunDuration cancels a run still going after this long, so a
+	// stuck run cannot hold its lock forever (0: no limit).
+	MaxRunDuration time.Duration
 	// Now is the APIs' clock (default time.Now).
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -133,6 +136,7 @@ type Run struct {
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool        // the database, or the lock's connection, went away
+	overtime                                             atomic.Bool        // ran past Config.MaxRunDuration
 	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
 	pending                                              []Unit      // fetched units not yet written
@@ -182,6 +186,12 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	owner := src.Owner()
 	now := c.cfg.Now().UTC().Truncate(time.Second)
 	lock, err := c.store.TryRunLock(ctx, owner)
+	var busy *store.BusyError
+	if errors.As(err, &busy) && busy.RunID != 0 && c.cfg.MaxRunDuration > 0 && time.Since(busy.StartedAt) > c.cfg.MaxRunDuration+time.Minute {
+		// Its own limit should have ended it: a stuck holder is a failure
+		// to report, not a run to wait for quietly.
+		return Result{Owner: owner}, fmt.Errorf("%s, longer than the maximum run duration (%s): the holder is stuck", busy.Error(), c.cfg.MaxRunDuration)
+	}
 	if err != nil {
 		return Result{Owner: owner}, err
 	}
@@ -233,6 +243,14 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	r.stop = cancel
 	heartbeatDone := make(chan struct{})
 	go r.heartbeat(runCtx, heartbeatDone)
+	if d := c.cfg.MaxRunDuration; d > 0 {
+		limit := time.AfterFunc(d, func() {
+			r.overtime.Store(true)
+			r.logger.ErrorContext(ctx, "the run exceeded the maximum run duration; cancelling it", "max_run_duration", d)
+			cancel()
+		})
+		defer limit.Stop()
+	}
 
 	fatal := body(runCtx, r)
 	cancel()
@@ -242,6 +260,9 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	switch {
 	case r.lost.Load():
 		status = store.RunFailed
+	case r.overtime.Load():
+		status = store.RunCancelled
+		r.cause(fmt.Sprintf("cancelled: still running after the maximum run duration (%s)", c.cfg.MaxRunDuration))
 	case ctx.Err() != nil || r.Draining():
 		status = store.RunCancelled
 	case fatal != nil:

@@ -95,7 +95,7 @@ func setup(ctx context.Context, cfg config.Config, names []string, logger *slog.
 	}
 	crawler := ingest.NewCrawler(ingest.Config{
 		Concurrency: cfg.Concurrency, Lookback: cfg.Lookback, FullRefreshEvery: cfg.FullRefreshEvery, Parallel: cfg.Parallel,
-		Logger: logger, Metrics: metrics,
+		MaxRunDuration: cfg.MaxRunDuration, Logger: logger, Metrics: metrics,
 	}, s)
 	return s, crawler, sources, nil
 }
@@ -107,7 +107,8 @@ func openSources(cfg config.Config, names []string, logger *slog.Logger, metrics
 	if err != nil {
 		return nil, err
 	}
-	all, err := ingest.OpenSources(cfgs, ingest.ClientConfig{RatePerMinute: cfg.Rate, Timeout: cfg.Timeout, Logger: logger, Metrics: metrics})
+	all, err := ingest.OpenSources(cfgs, ingest.ClientConfig{RatePerMinute: cfg.Rate, Timeout: cfg.Timeout,
+		MaxRateLimitPause: cfg.MaxRateLimitPause, Logger: logger, Metrics: metrics})
 	if err != nil {
 		return nil, err
 	}
