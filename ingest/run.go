@@ -118,6 +118,10 @@ type Result struct {
 	Counters store.RunCounters
 	Skipped  int64 // units that were unchanged
 	Summary  string
+	Trigger  store.Trigger
+	// Undecoded counts the stored bodies a reprocess found still
+	// undecodable, as they were when fetched: information, not errors.
+	Undecoded int64
 }
 
 // Run is one run of one source: what the source calls to fetch, write and
@@ -137,6 +141,7 @@ type Run struct {
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool        // the database, or the lock's connection, went away
 	overtime                                             atomic.Bool        // ran past Config.MaxRunDuration
+	undecoded                                            atomic.Int64       // reprocess: bodies that never decoded
 	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
 	pending                                              []Unit      // fetched units not yet written
@@ -273,7 +278,8 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	case r.errs.Load() > 0:
 		status = store.RunPartial
 	}
-	res := Result{Owner: owner, RunID: id, Status: status, Counters: r.counters(), Skipped: r.skipped.Load(), Summary: strings.Join(r.summary, "; ")}
+	res := Result{Owner: owner, RunID: id, Status: status, Counters: r.counters(), Skipped: r.skipped.Load(), Summary: strings.Join(r.summary, "; "),
+		Trigger: trigger, Undecoded: r.undecoded.Load()}
 	if err := c.finish(ctx, id, status, res); err != nil {
 		return res, fmt.Errorf("record the end of run %d: %w", id, err)
 	}

@@ -243,7 +243,7 @@ func TestConcurrentMigrators(t *testing.T) {
 	if err := holder.QueryRow(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if want := int(latest); applied != want {
+	if want := len(m.SchemaVersions()); applied != want {
 		t.Fatalf("goose_db_version has %d applied rows, want %d (each migration once)", applied, want)
 	}
 }

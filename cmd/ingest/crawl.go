@@ -213,10 +213,18 @@ func report(w io.Writer, outcomes []ingest.Outcome) error {
 		c := res.Counters
 		fmt.Fprintf(w, "%s: run %d %s: %d requests (%d retries, %d rate-limited), rows %d inserted, %d updated, %d deleted, %d unchanged units skipped, %d errors\n",
 			res.Owner, res.RunID, res.Status, c.Requests, c.Retries, c.RateLimited, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, res.Skipped, c.Errors)
+		if res.Undecoded > 0 {
+			fmt.Fprintf(w, "%s: %d stored bodies never decoded, when fetched or now (payloads of failed units, kept in ingest.raw_payloads); not an error\n",
+				res.Owner, res.Undecoded)
+		}
 		switch res.Status {
 		case store.RunSucceeded:
 		case store.RunPartial:
-			failures = append(failures, fmt.Sprintf("%s: some units failed (see ingest status); the next run retries them: %s", res.Owner, firstLine(res.Summary)))
+			next := "the next run retries them"
+			if res.Trigger == store.TriggerReprocess {
+				next = "these stored bodies decoded when fetched and no longer do: a decoder regression"
+			}
+			failures = append(failures, fmt.Sprintf("%s: some units failed (see ingest status); %s: %s", res.Owner, next, firstLine(res.Summary)))
 			if code == 0 {
 				code = 2
 			}
