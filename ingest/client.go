@@ -53,10 +53,14 @@ type ClientConfig struct {
 	// RateLimitPause is how long every request waits after a 429 without a
 	// Retry-After header (default: until the next minute starts, plus 1s).
 	RateLimitPause func(now time.Time) time.Time
-	Clock          Clock
-	HTTPClient     *http.Client
-	Logger         *slog.Logger
-	Metrics        Metrics
+	// MaxRateLimitPause caps the pause a Retry-After may ask for (default
+	// 5m): past it the request fails instead, and the run goes on without
+	// it rather than sleep on its lock for a day.
+	MaxRateLimitPause time.Duration
+	Clock             Clock
+	HTTPClient        *http.Client
+	Logger            *slog.Logger
+	Metrics           Metrics
 }
 
 // Client calls an API: paced, retried, size-capped, and never showing or
@@ -104,6 +108,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.RateLimitPause == nil {
 		cfg.RateLimitPause = func(now time.Time) time.Time { return now.Truncate(time.Minute).Add(time.Minute + time.Second) }
+	}
+	if cfg.MaxRateLimitPause <= 0 {
+		cfg.MaxRateLimitPause = 5 * time.Minute
 	}
 	if cfg.ErrorEnvelope == nil {
 		cfg.ErrorEnvelope = func(body []byte) (string, string) { return "", strings.TrimSpace(store.Clip(string(body), 200)) }
@@ -358,6 +365,11 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 		c.cfg.Metrics.RateLimited(c.cfg.Owner)
 		until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+			if wait := time.Duration(s) * time.Second; wait > c.cfg.MaxRateLimitPause || s > 1<<30 {
+				e := fail(resp.StatusCode, fmt.Sprintf("Retry-After %ds is longer than the %s the client waits (max-rate-limit-pause)", s, c.cfg.MaxRateLimitPause))
+				e.Reason = "rate_limited"
+				return nil, false, e
+			}
 			until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)
 		}
 		c.pacer.pause(until)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,5 +179,45 @@ func TestRedirectsKeepTheKey(t *testing.T) {
 	resp, err := c.Get(context.Background(), "t", "/moved", nil)
 	if err != nil || string(resp.Body) != `{"ok":true}` {
 		t.Errorf("a redirect within the API: %v %s", err, resp.Body)
+	}
+}
+
+// TestRetryAfterIsCapped: a Retry-After longer than the cap fails the
+// request at once, a unit error, instead of pausing every request (and
+// the run holding its lock) for a day; a short one is still honoured.
+func TestRetryAfterIsCapped(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	host := serveOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		switch r.URL.Path {
+		case "/v1/day":
+			w.Header().Set("Retry-After", "86400")
+			w.WriteHeader(http.StatusTooManyRequests)
+		default:
+			io.WriteString(w, `{}`)
+		}
+	}))
+	c, err := ingest.NewClient(ingest.ClientConfig{
+		Owner: store.Owner{Provider: "test", Account: "a"}, BaseURL: host + "/v1", RatePerMinute: 1_000_000,
+		BackoffBase: time.Millisecond, MaxRateLimitPause: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	began := time.Now()
+	_, err = c.Get(ctx, "t", "/day", nil)
+	var apiErr *ingest.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Attempts != 1 ||
+		!strings.Contains(apiErr.Message, "Retry-After 86400s") {
+		t.Fatalf("a day's Retry-After: %v, want a 429 after one attempt naming it", err)
+	}
+	if _, err := c.Get(ctx, "t", "/ok", nil); err != nil {
+		t.Fatalf("the next request: %v", err)
+	}
+	if d := time.Since(began); d > 3*time.Second {
+		t.Fatalf("took %s: the client paused for the Retry-After", d)
 	}
 }

@@ -169,8 +169,9 @@ func (r *Run) Fetch(ctx context.Context, endpoint string, q Request, w store.Win
 		params += "?" + q.Query.Encode()
 	}
 	sum := sha256.Sum256(resp.Body)
+	// Decoded unless the unit fails: KeepRaw clears it.
 	row := store.RawPayloadRow{Endpoint: endpoint, Params: params, ContentSHA256: sum[:], RunID: r.id,
-		StatusCode: resp.Status, FetchedAt: r.now, BodyGzip: compress(resp.Body)}
+		StatusCode: resp.Status, FetchedAt: r.now, BodyGzip: compress(resp.Body), DecodedAt: &r.now}
 	if !w.Start.IsZero() {
 		row.WindowStart, row.WindowEnd = &w.Start, &w.End
 	}
@@ -233,11 +234,16 @@ func (r *Run) Commit(ctx context.Context, u Unit) error {
 	return nil
 }
 
-// KeepRaw keeps the bodies of a failed unit, for whoever investigates.
+// KeepRaw keeps the bodies of a failed unit, for whoever investigates,
+// marked as not decoded: they do not make their endpoint look fresh, and
+// reprocess does not count on them.
 func (r *Run) KeepRaw(ctx context.Context, raws [][]any) {
 	raws = slices.DeleteFunc(slices.Clone(raws), func(row []any) bool { return row == nil })
 	if len(raws) == 0 || ctx.Err() != nil {
 		return
+	}
+	for i, row := range raws {
+		raws[i] = store.Undecoded(row)
 	}
 	if err := r.Commit(ctx, Unit{Raws: raws}); err != nil {
 		r.logger.WarnContext(ctx, "could not keep the raw payloads of a failed unit", "err", err)

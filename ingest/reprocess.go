@@ -23,7 +23,10 @@ type ReprocessConfig struct {
 // Reprocess rebuilds a source's warehouse tables from its retained raw
 // payloads, without calling the API: the newest body of every endpoint and
 // query, and every body of the point-in-time endpoints (see
-// store.EachRawPayload), is decoded again and written, oldest first. Use
+// store.EachRawPayload), is decoded again and written, oldest first.
+// Bodies that never decoded (kept from failed units) are tried when no
+// decoded body of their query is newer; those that still fail are counted
+// in Result.Undecoded, not as errors: retrying them cannot help. Use
 // it after a decoder fix, or to rebuild a lost table. It is a run like any
 // other: the source's lock, a ledger row, a heartbeat.
 func (c *Crawler) Reprocess(ctx context.Context, src Source, cfg ReprocessConfig) (Result, error) {
@@ -122,6 +125,13 @@ func (rp *reprocessor) decode(ctx context.Context, lanes map[*store.Table]chan [
 			writes, err := rp.replay(p)
 			return func() {
 				if failed != nil {
+					return
+				}
+				if err != nil && !p.Decoded {
+					// It failed when fetched too: information, not a
+					// failure of this reprocess (ingest status counts them).
+					rp.r.undecoded.Add(1)
+					rp.r.logger.InfoContext(ctx, "a stored body that never decoded still does not", "endpoint", p.Endpoint, "params", p.Params, "err", err)
 					return
 				}
 				if err != nil {

@@ -27,6 +27,9 @@ type Config struct {
 	HeartbeatEvery time.Duration
 	// Parallel is how many sources run at once (default 4).
 	Parallel int
+	// MaxRunDuration cancels a run still going after this long, so a
+	// stuck run cannot hold its lock forever (0: no limit).
+	MaxRunDuration time.Duration
 	// Now is the APIs' clock (default time.Now).
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -115,6 +118,10 @@ type Result struct {
 	Counters store.RunCounters
 	Skipped  int64 // units that were unchanged
 	Summary  string
+	Trigger  store.Trigger
+	// Undecoded counts the stored bodies a reprocess found still
+	// undecodable, as they were when fetched: information, not errors.
+	Undecoded int64
 }
 
 // Run is one run of one source: what the source calls to fetch, write and
@@ -134,6 +141,8 @@ type Run struct {
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool        // the database, or the lock's connection, went away
 	rejected                                             atomic.Bool        // the API refused the source's credentials
+	overtime                                             atomic.Bool        // ran past Config.MaxRunDuration
+	undecoded                                            atomic.Int64       // reprocess: bodies that never decoded
 	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
 	pending                                              []Unit      // fetched units not yet written
@@ -149,7 +158,7 @@ type Run struct {
 	monthStarted                                         time.Time
 	monthsTook                                           time.Duration // the months finished, together
 	monthsDone                                           int
-	unitsEver, requestsInUnits                           int64 // for requests per unit
+	unitsEver, requestsInUnits                           int64    // for requests per unit
 	base                                                 [3]int64 // client counters at the start
 	summaryMu                                            sync.Mutex
 	summary                                              []string
@@ -199,6 +208,12 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	owner := src.Owner()
 	now := c.cfg.Now().UTC().Truncate(time.Second)
 	lock, err := c.store.TryRunLock(ctx, owner)
+	var busy *store.BusyError
+	if errors.As(err, &busy) && busy.RunID != 0 && c.cfg.MaxRunDuration > 0 && time.Since(busy.StartedAt) > c.cfg.MaxRunDuration+time.Minute {
+		// Its own limit should have ended it: a stuck holder is a failure
+		// to report, not a run to wait for quietly.
+		return Result{Owner: owner}, fmt.Errorf("%s, longer than the maximum run duration (%s): the holder is stuck", busy.Error(), c.cfg.MaxRunDuration)
+	}
 	if err != nil {
 		return Result{Owner: owner}, err
 	}
@@ -250,6 +265,14 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	r.stop = cancel
 	heartbeatDone := make(chan struct{})
 	go r.heartbeat(runCtx, heartbeatDone)
+	if d := c.cfg.MaxRunDuration; d > 0 {
+		limit := time.AfterFunc(d, func() {
+			r.overtime.Store(true)
+			r.logger.ErrorContext(ctx, "the run exceeded the maximum run duration; cancelling it", "max_run_duration", d)
+			cancel()
+		})
+		defer limit.Stop()
+	}
 
 	fatal := body(runCtx, r)
 	cancel()
@@ -259,6 +282,9 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	switch {
 	case r.lost.Load() || r.rejected.Load():
 		status = store.RunFailed
+	case r.overtime.Load():
+		status = store.RunCancelled
+		r.cause(fmt.Sprintf("cancelled: still running after the maximum run duration (%s)", c.cfg.MaxRunDuration))
 	case ctx.Err() != nil || r.Draining():
 		status = store.RunCancelled
 	case fatal != nil:
@@ -269,7 +295,8 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	case r.errs.Load() > 0:
 		status = store.RunPartial
 	}
-	res := Result{Owner: owner, RunID: id, Status: status, Counters: r.counters(), Skipped: r.skipped.Load(), Summary: strings.Join(r.summary, "; ")}
+	res := Result{Owner: owner, RunID: id, Status: status, Counters: r.counters(), Skipped: r.skipped.Load(), Summary: strings.Join(r.summary, "; "),
+		Trigger: trigger, Undecoded: r.undecoded.Load()}
 	if err := c.finish(ctx, id, status, res); err != nil {
 		return res, fmt.Errorf("record the end of run %d: %w", id, err)
 	}
@@ -280,15 +307,17 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	return res, nil
 }
 
-// finish records how a run ended, retrying for a while: a database outage
-// should not leave the run looking as if it were still going.
+// finish records how a run ended, retrying for a while when the database
+// went away: an outage should not leave the run looking as if it were
+// still going. Any other error is the statement's own; retrying cannot fix
+// it.
 func (c *Crawler) finish(ctx context.Context, id int64, status store.RunStatus, res Result) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	wait := 250 * time.Millisecond
 	for {
 		err := c.store.FinishRun(ctx, id, status, res.Counters, res.Summary)
-		if err == nil || errors.Is(err, store.ErrRunNotRunning) {
+		if err == nil || !errors.Is(err, store.ErrConnectionLost) {
 			return err
 		}
 		c.cfg.Logger.WarnContext(ctx, "could not record the end of the run yet; retrying", "run_id", id, "err", err)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
@@ -175,6 +177,12 @@ func OpenSources(cfgs []SourceConfig, client ClientConfig) ([]Source, error) {
 			return nil, fmt.Errorf("%w: source %s is configured twice", ErrConfig, owner)
 		}
 		seen[owner] = true
+		for _, k := range p.Keys {
+			if k.Secret && strings.ContainsFunc(c.Settings[k.Name], unicode.IsControl) {
+				// A header cannot carry it: refused now, not retried per request.
+				return nil, fmt.Errorf("%w: source %s: %s holds a line break or another control character", ErrConfig, owner, k.Name)
+			}
+		}
 		cc := client
 		if c.Rate > 0 {
 			cc.RatePerMinute = c.Rate

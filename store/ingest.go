@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -52,9 +53,11 @@ func (s *Store) RunErrors(ctx context.Context, runID int64) ([]RunError, error) 
 	})
 }
 
-// Clip cuts s to at most n bytes on a character boundary, marking the cut:
-// PostgreSQL refuses a text cut inside a UTF-8 sequence.
+// Clip cuts s to at most n bytes on a character boundary, marking the cut,
+// and makes it storable: PostgreSQL refuses a text that is not UTF-8 (one
+// cut inside a character, an API's stray byte) or that holds a NUL.
 func Clip(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
@@ -146,27 +149,51 @@ type RawPayload struct {
 	WindowEnd   *time.Time
 	FetchedAt   time.Time
 	BodyGzip    []byte
+	// Decoded says the body was decoded and written when fetched. A body
+	// that never was (its unit failed) is replayed only when it is newer
+	// than every decoded body of its query: a decoder fix may read it now.
+	Decoded bool
 }
 
-// EachRawPayload calls fn for the newest successful body of every endpoint
-// and query, oldest fetch first, so replaying them in order ends with what
-// the API said last. Queries that differ only in what volatile matches (a
-// regular expression over the params, such as the end of a window: the current
-// month, fetched by successive runs) count as one: the newest covers the
-// older. Point-in-time endpoints (no window: credit, usage, thresholds) are
-// observations, and every body of theirs is replayed, observed when it was
-// last fetched. Each payload is fn's own to keep.
+// eachRawPayload picks what reprocess replays: the newest decoded body of
+// every windowed query and every decoded body of the point-in-time ones,
+// plus the bodies that never decoded and are newer than any that did.
+// Bodies are read by id once picked, so choosing never reads one.
+const eachRawPayload = `
+WITH p AS (
+    SELECT id, endpoint, regexp_replace(params, $3, '') AS query, window_start IS NULL AS point_in_time, fetched_at, decoded_at,
+           max(fetched_at) FILTER (WHERE decoded_at IS NOT NULL) OVER (PARTITION BY endpoint, regexp_replace(params, $3, '')) AS last_decoded
+    FROM ingest.raw_payloads WHERE provider = $1 AND account = $2 AND status_code = 200
+), picked AS (
+    SELECT id FROM (
+        SELECT DISTINCT ON (endpoint, query) id FROM p WHERE decoded_at IS NOT NULL AND NOT point_in_time
+        ORDER BY endpoint, query, fetched_at DESC, id DESC
+    ) newest
+    UNION ALL
+    SELECT id FROM p WHERE decoded_at IS NOT NULL AND point_in_time
+    UNION ALL
+    SELECT id FROM p WHERE decoded_at IS NULL AND (last_decoded IS NULL OR fetched_at > last_decoded)
+)
+SELECT r.endpoint, r.params, r.window_start, r.window_end, r.fetched_at, r.decoded_at IS NOT NULL, r.body_gzip
+FROM ingest.raw_payloads r JOIN picked USING (id)
+ORDER BY r.fetched_at, r.id`
+
+// EachRawPayload calls fn for the stored bodies reprocess replays, oldest
+// fetch first, so replaying them in order ends with what the API said
+// last: the newest decoded body of every endpoint and query, where queries
+// that differ only in what volatile matches (a regular expression over the
+// params, such as the end of a window: the current month, fetched by
+// successive runs) count as one: the newest covers the older.
+// Point-in-time endpoints (no window: credit, usage, thresholds) are
+// observations, and every decoded body of theirs is replayed, observed
+// when it was last fetched. Bodies that never decoded come too when no
+// decoded body of their query is newer (Decoded false). Each payload is
+// fn's own to keep.
 func (s *Store) EachRawPayload(ctx context.Context, owner Owner, volatile string, fn func(RawPayload) error) error {
 	if volatile == "" {
 		volatile = "$^" // matches nothing
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT endpoint, params, window_start, window_end, fetched_at, body_gzip FROM (
-		    SELECT DISTINCT ON (endpoint, regexp_replace(params, $3, ''), CASE WHEN window_start IS NULL THEN id END)
-		           id, endpoint, params, window_start, window_end, fetched_at, body_gzip
-		    FROM ingest.raw_payloads WHERE provider = $1 AND account = $2 AND status_code = 200
-		    ORDER BY endpoint, regexp_replace(params, $3, ''), CASE WHEN window_start IS NULL THEN id END, fetched_at DESC, id DESC
-		) latest ORDER BY fetched_at, id`, owner.Provider, owner.Account, volatile)
+	rows, err := s.pool.Query(ctx, eachRawPayload, owner.Provider, owner.Account, volatile)
 	if err != nil {
 		return fmt.Errorf("read raw payloads: %w", err)
 	}
@@ -174,7 +201,7 @@ func (s *Store) EachRawPayload(ctx context.Context, owner Owner, volatile string
 	for rows.Next() {
 		// A fresh payload per row: fn may hand it to another goroutine.
 		var p RawPayload
-		if err := rows.Scan(&p.Endpoint, &p.Params, &p.WindowStart, &p.WindowEnd, &p.FetchedAt, &p.BodyGzip); err != nil {
+		if err := rows.Scan(&p.Endpoint, &p.Params, &p.WindowStart, &p.WindowEnd, &p.FetchedAt, &p.Decoded, &p.BodyGzip); err != nil {
 			return fmt.Errorf("read raw payloads: %w", err)
 		}
 		if err := fn(p); err != nil {
@@ -187,19 +214,24 @@ func (s *Store) EachRawPayload(ctx context.Context, owner Owner, volatile string
 	return nil
 }
 
-// Freshness is when each endpoint family last answered successfully.
+// Freshness is when each endpoint family last answered with a body that
+// was decoded and written; the zero time for a family whose every body
+// failed (kept for investigation, never counted).
 func (s *Store) Freshness(ctx context.Context, owner Owner) (map[string]time.Time, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT split_part(endpoint, '/', 1), max(fetched_at) FROM ingest.raw_payloads
-		WHERE provider = $1 AND account = $2 AND status_code = 200 GROUP BY 1`, owner.Provider, owner.Account)
+		SELECT split_part(endpoint, '/', 1), max(decoded_at) FROM ingest.raw_payloads
+		WHERE provider = $1 AND account = $2 GROUP BY 1`, owner.Provider, owner.Account)
 	if err != nil {
 		return nil, fmt.Errorf("read freshness: %w", err)
 	}
 	out := map[string]time.Time{}
 	var family string
-	var at time.Time
+	var at *time.Time
 	_, err = pgx.ForEachRow(rows, []any{&family, &at}, func() error {
-		out[family] = at.UTC()
+		out[family] = time.Time{}
+		if at != nil {
+			out[family] = at.UTC()
+		}
 		return nil
 	})
 	return out, err

@@ -38,7 +38,9 @@ type RunLock struct {
 	key  int64
 }
 
-func runLockKey(owner Owner) int64 {
+// RunLockKey is the advisory lock key of an account's runs (pg_locks shows
+// it as classid, the high half, and objid, the low half).
+func RunLockKey(owner Owner) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("billing-warehouse run " + owner.Provider + "\x00" + owner.Account))
 	return int64(h.Sum64())
@@ -51,7 +53,7 @@ func (s *Store) TryRunLock(ctx context.Context, owner Owner) (*RunLock, error) {
 	if err != nil {
 		return nil, ConnectError(s.pool.Config().ConnConfig.Config, err)
 	}
-	key := runLockKey(owner)
+	key := RunLockKey(owner)
 	var ok bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 		conn.Release()
@@ -61,15 +63,95 @@ func (s *Store) TryRunLock(ctx context.Context, owner Owner) (*RunLock, error) {
 		return &RunLock{conn: conn, key: key}, nil
 	}
 	conn.Release()
-	busy := &BusyError{}
-	err = s.pool.QueryRow(ctx, `
-		SELECT id, started_at, host, pid FROM ingest.runs
-		WHERE provider = $1 AND account = $2 AND status = 'running' ORDER BY started_at DESC LIMIT 1`, owner.Provider, owner.Account).
-		Scan(&busy.RunID, &busy.StartedAt, &busy.Host, &busy.PID)
-	if err != nil && ctx.Err() == nil {
-		busy.RunID = 0 // the holder has not recorded its run yet
+	return nil, s.lockHolder(ctx, owner, key)
+}
+
+// ForeignLockError says the run lock is held by a session that is not an
+// ingest run: its role may not record runs (a read-only login), or it
+// holds the lock without recording one. Nothing will run until it lets
+// go, so it is a failure to report, never a quiet skip.
+type ForeignLockError struct {
+	PID         int
+	User        string
+	Address     string // empty unless this role may see it (pg_read_all_stats)
+	Application string
+	Reason      string
+}
+
+func (e *ForeignLockError) Error() string {
+	addr := e.Address
+	if addr == "" {
+		addr = "address not visible to this role"
 	}
-	return nil, busy
+	return fmt.Sprintf("the run lock is held by a session that is not an ingest run (%s): user %q, %s, application %q, backend pid %d; end it with pg_terminate_backend(%d)",
+		e.Reason, e.User, addr, e.Application, e.PID, e.PID)
+}
+
+// lockHolderQuery finds the session holding a bigint advisory lock: its
+// key is split into classid (high half) and objid (low half), objsubid 1.
+const lockHolderQuery = `
+SELECT a.pid, coalesce(a.usename::text, ''), coalesce(host(a.client_addr) || ':' || a.client_port, ''), coalesce(a.application_name, ''),
+       coalesce(has_table_privilege(a.usesysid, 'ingest.runs', 'INSERT'), false)
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 1`
+
+// holderGrace is how long a holder that may record runs has to record its
+// own: it takes the lock first and records the run right after.
+const holderGrace = 2 * time.Second
+
+// lockHolder explains why the run lock could not be taken: a *BusyError
+// naming the ingest run that holds it, or a *ForeignLockError when the
+// holder is not one.
+func (s *Store) lockHolder(ctx context.Context, owner Owner, key int64) error {
+	busy := &BusyError{}
+	running := func() bool {
+		err := s.pool.QueryRow(ctx, `
+			SELECT id, started_at, host, pid FROM ingest.runs
+			WHERE provider = $1 AND account = $2 AND status = 'running' ORDER BY started_at DESC LIMIT 1`, owner.Provider, owner.Account).
+			Scan(&busy.RunID, &busy.StartedAt, &busy.Host, &busy.PID)
+		if err != nil {
+			busy.RunID = 0
+		}
+		return err == nil
+	}
+	holder := func() (*ForeignLockError, bool) {
+		var h ForeignLockError
+		var mayRecord bool
+		hi, lo := int64(uint64(key)>>32), int64(uint64(key)&0xffffffff)
+		err := s.pool.QueryRow(ctx, lockHolderQuery, hi, lo).Scan(&h.PID, &h.User, &h.Address, &h.Application, &mayRecord)
+		if err != nil {
+			return nil, false // gone meanwhile, or not visible: nothing to accuse
+		}
+		if !mayRecord {
+			h.Reason = "its role may not record runs"
+			return &h, true
+		}
+		return &h, false
+	}
+	h, foreign := holder()
+	if foreign {
+		return h
+	}
+	if running() || h == nil {
+		return busy
+	}
+	// A role that may record runs, and no run recorded yet: a run that
+	// just took the lock records itself at once; a session that does not
+	// is not one.
+	select {
+	case <-ctx.Done():
+		return busy
+	case <-time.After(holderGrace):
+	}
+	if running() {
+		return busy
+	}
+	if again, _ := holder(); again != nil && again.PID == h.PID {
+		again.Reason = fmt.Sprintf("it has recorded no run in %s", holderGrace)
+		return again
+	}
+	return busy
 }
 
 // Release frees the lock and its connection.

@@ -248,7 +248,17 @@ func (l announcingLocker) SessionLock(ctx context.Context, conn *sql.Conn) error
 		return fmt.Errorf("inspect migration lock: %w", err)
 	}
 	if held {
-		l.logger.InfoContext(ctx, "waiting for the migration lock held by another migrator")
+		// Name the holder: a session that is not a migrator (a login that
+		// kept PUBLIC's advisory-lock functions) makes this wait its timeout.
+		var pid int
+		var user, addr, app string
+		var mayMigrate bool
+		if err := conn.QueryRowContext(ctx, lockHolderQuery, hi, lo).Scan(&pid, &user, &addr, &app, &mayMigrate); err == nil {
+			l.logger.InfoContext(ctx, "waiting for the migration lock held by another migrator",
+				"holder_pid", pid, "holder_user", user, "holder_address", addr, "holder_application", app)
+		} else {
+			l.logger.InfoContext(ctx, "waiting for the migration lock held by another migrator")
+		}
 	}
 	if err := l.SessionLocker.SessionLock(ctx, conn); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -169,6 +169,9 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status RunStatus, c 
 	tag, err := s.pool.Exec(ctx, finishRun, runID, string(status),
 		c.Requests, c.Retries, c.RateLimited, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, c.Errors, summary)
 	if err != nil {
+		if connectionLost(err) {
+			return fmt.Errorf("finish run %d: %w: %w", runID, ErrConnectionLost, err)
+		}
 		return fmt.Errorf("finish run %d: %w", runID, err)
 	}
 	if tag.RowsAffected() == 0 {

@@ -107,3 +107,56 @@ func TestAbandonedRun(t *testing.T) {
 		t.Fatalf("heartbeat of abandoned run = %v, want ErrRunNotRunning", err)
 	}
 }
+
+// TestClipKeepsTextStorable: a cut never splits a character, and what
+// PostgreSQL refuses in a text (invalid UTF-8, NUL) never reaches it.
+func TestClipKeepsTextStorable(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"abcd", "abcd"},
+		{"ab€", "ab…"},   // € is 3 bytes from byte 2: cut before it
+		{"abc€", "abc…"}, // cut at 4 falls inside €
+		{"€€", "€…"},     // 6 bytes, cut at 4: one €
+		{"a\xffb", "a\uFFFDb"[:4] + "…"},
+		{"a\x00b", "a\uFFFDb"[:4] + "…"},
+	} {
+		got := store.Clip(c.in, 4)
+		if got != c.want {
+			t.Errorf("Clip(%q, 4) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := store.Clip("a\x00\xffb", 100); got != "a\uFFFD\uFFFDb" {
+		t.Errorf("Clip of a NUL and a stray byte = %q", got)
+	}
+}
+
+// TestFinishRunStoresAnyText: a run's summary with a stray byte and a NUL
+// (an API's error text, cut anywhere) is recorded, not refused; an error
+// retrying cannot fix is not reported as a lost connection (Crawler.finish
+// retries only those; TestDatabaseOutage has the lost connection).
+func TestFinishRunStoresAnyText(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	ctx := t.Context()
+	id, err := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := strings.Repeat("é", 3000) + "\x00\xff"
+	if err := s.FinishRun(ctx, id, store.RunFailed, store.RunCounters{}, summary); err != nil {
+		t.Fatalf("finish with an unstorable summary: %v", err)
+	}
+	run, _ := s.Run(ctx, id)
+	if run.Status != store.RunFailed || !strings.HasSuffix(run.ErrorSummary, "é…") {
+		t.Fatalf("run = %s, summary ends %q", run.Status, run.ErrorSummary[len(run.ErrorSummary)-10:])
+	}
+	if err := s.RecordRunError(ctx, id, store.RunError{Endpoint: "x", Message: "bad\x00byte\xff"}); err != nil {
+		t.Fatalf("record an error with a NUL: %v", err)
+	}
+
+	id, _ = s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
+	err = s.FinishRun(ctx, id, "bogus", store.RunCounters{}, "")
+	if err == nil || errors.Is(err, store.ErrConnectionLost) {
+		t.Fatalf("a check violation: %v, want an error that is not a lost connection", err)
+	}
+}

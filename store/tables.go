@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
@@ -205,6 +206,10 @@ type RawPayloadRow struct {
 	StatusCode    int        `db:"status_code"`
 	FetchedAt     time.Time  `db:"fetched_at"`
 	BodyGzip      []byte     `db:"body_gzip"`
+	// DecodedAt is when the body was decoded and written with its unit;
+	// nil for the body of a failed unit, kept for whoever investigates
+	// (a later nil never erases an earlier time).
+	DecodedAt *time.Time `db:"decoded_at,keep"`
 }
 
 // FetchStateRow is when a unit was last fetched and what it looked like.
@@ -215,6 +220,16 @@ type FetchStateRow struct {
 	FullRefreshAt time.Time `db:"full_refresh_at"`
 	RunID         int64     `db:"run_id"`
 }
+
+// Undecoded is a copy of a raw payload row marked as not decoded: the body
+// of a unit that failed, which freshness and reprocess do not count.
+func Undecoded(raw []any) []any {
+	out := slices.Clone(raw)
+	out[decodedAtColumn] = nil
+	return out
+}
+
+var decodedAtColumn = slices.Index(RawPayloads.columns(), "decoded_at")
 
 // Ingest bookkeeping, written in the same transactions as the data it
 // describes.

@@ -16,7 +16,7 @@ import (
 )
 
 var crawlSettings = []string{"database-url", "config", "parallel", "concurrency", "rate", "timeout", "lookback",
-	"full-refresh-every", "shutdown-grace", "log-format", "log-level"}
+	"full-refresh-every", "shutdown-grace", "history-start", "max-rate-limit-pause", "max-run-duration", "log-format", "log-level"}
 
 // sourceFlag is --source NAME, repeatable: which configured sources a
 // command runs (provider/account, or the account alone).
@@ -92,7 +92,7 @@ func setup(ctx context.Context, cfg config.Config, names []string, logger *slog.
 	}
 	crawler := ingest.NewCrawler(ingest.Config{
 		Concurrency: cfg.Concurrency, Lookback: cfg.Lookback, FullRefreshEvery: cfg.FullRefreshEvery, Parallel: cfg.Parallel,
-		Logger: logger, Metrics: metrics,
+		MaxRunDuration: cfg.MaxRunDuration, Logger: logger, Metrics: metrics,
 	}, s)
 	return s, crawler, sources, nil
 }
@@ -104,11 +104,40 @@ func openSources(cfg config.Config, names []string, logger *slog.Logger, metrics
 	if err != nil {
 		return nil, err
 	}
-	all, err := ingest.OpenSources(cfgs, ingest.ClientConfig{RatePerMinute: cfg.Rate, Timeout: cfg.Timeout, Logger: logger, Metrics: metrics})
+	all, err := ingest.OpenSources(cfgs, ingest.ClientConfig{RatePerMinute: cfg.Rate, Timeout: cfg.Timeout,
+		MaxRateLimitPause: cfg.MaxRateLimitPause, Logger: logger, Metrics: metrics})
 	if err != nil {
 		return nil, err
 	}
 	return ingest.SelectSources(all, names)
+}
+
+// backfillRange checks a backfill's --since and --until at the edge: a
+// month before the providers' history (--history-start) or after now is a
+// mistake, not thousands of empty months marked done.
+func backfillRange(since, until string, historyStart, now time.Time) (from, to time.Time, err error) {
+	if since == "" {
+		return from, to, fmt.Errorf("%w: backfill needs --since YYYY-MM", errUsage)
+	}
+	if from, err = parseMonth(since); err != nil {
+		return from, to, fmt.Errorf("%w: --since: %v", errUsage, err)
+	}
+	thisMonth := ingest.Month(now)
+	if from.Before(historyStart) || ingest.Month(from).After(thisMonth) {
+		return from, to, fmt.Errorf("%w: --since %s: want a month from %s (--history-start) to %s", errUsage, since,
+			historyStart.Format("2006-01"), thisMonth.Format("2006-01"))
+	}
+	if until == "" {
+		return from, to, nil
+	}
+	if to, err = parseMonth(until); err != nil {
+		return from, to, fmt.Errorf("%w: --until: %v", errUsage, err)
+	}
+	if ingest.Month(to).Before(ingest.Month(from)) || ingest.Month(to).After(thisMonth) {
+		return from, to, fmt.Errorf("%w: --until %s: want a month from --since (%s) to %s", errUsage, until,
+			ingest.Month(from).Format("2006-01"), thisMonth.Format("2006-01"))
+	}
+	return from, to, nil
 }
 
 // parseMonth reads YYYY-MM or YYYY-MM-DD as UTC.
@@ -140,17 +169,9 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 	mode, trigger := ingest.Mode{}, store.TriggerManual
 	if name == "backfill" {
 		trigger = store.TriggerBackfill
-		if *since == "" {
-			return fmt.Errorf("%w: backfill needs --since YYYY-MM", errUsage)
-		}
 		mode.Backfill, mode.Refetch = true, *refetch
-		if mode.Since, err = parseMonth(*since); err != nil {
-			return fmt.Errorf("%w: --since: %v", errUsage, err)
-		}
-		if *until != "" {
-			if mode.Until, err = parseMonth(*until); err != nil {
-				return fmt.Errorf("%w: --until: %v", errUsage, err)
-			}
+		if mode.Since, mode.Until, err = backfillRange(*since, *until, cfg.HistoryStart, time.Now()); err != nil {
+			return err
 		}
 	}
 	lc.setGrace(cfg.ShutdownGrace)
@@ -194,10 +215,18 @@ func report(w io.Writer, outcomes []ingest.Outcome) error {
 		c := res.Counters
 		fmt.Fprintf(w, "%s: run %d %s: %d requests (%d retries, %d rate-limited), rows %d inserted, %d updated, %d deleted, %d unchanged units skipped, %d errors\n",
 			res.Owner, res.RunID, res.Status, c.Requests, c.Retries, c.RateLimited, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, res.Skipped, c.Errors)
+		if res.Undecoded > 0 {
+			fmt.Fprintf(w, "%s: %d stored bodies never decoded, when fetched or now (payloads of failed units, kept in ingest.raw_payloads); not an error\n",
+				res.Owner, res.Undecoded)
+		}
 		switch res.Status {
 		case store.RunSucceeded:
 		case store.RunPartial:
-			failures = append(failures, fmt.Sprintf("%s: some units failed (see ingest status); the next run retries them: %s", res.Owner, firstLine(res.Summary)))
+			next := "the next run retries them"
+			if res.Trigger == store.TriggerReprocess {
+				next = "these stored bodies decoded when fetched and no longer do: a decoder regression"
+			}
+			failures = append(failures, fmt.Sprintf("%s: some units failed (see ingest status); %s: %s", res.Owner, next, firstLine(res.Summary)))
 			if code == 0 {
 				code = 2
 			}

@@ -39,9 +39,11 @@ accounts; without it, the environment describes one source per provider
 (its API key variable), account "default"; "ingest sources" shows them. run, backfill and serve run every
 source (or each --source NAME), several at once, one run per source at a time.
 
-Exit codes, over all sources: 0 every source succeeded, 2 any partial (some
-units failed; the next run repairs them), 1 any failed, cancelled or
-misconfigured.
+Exit codes, over all sources: 0 every source succeeded (or another ingest
+run holds its lock), 2 any partial (some units failed), 1 any failed,
+cancelled or misconfigured, or a run lock held by a session that is not an
+ingest run, 64 a command-line mistake (unknown command or flag, a bad or
+missing value).
 
 SIGINT or SIGTERM stops starting new work, lets work in flight finish for
 --shutdown-grace, then cancels it; the run is recorded as cancelled. A second
@@ -49,6 +51,10 @@ signal exits at once.
 `
 
 var errUsage = errors.New("usage")
+
+// exitUsage is the exit code of a command-line mistake (sysexits' EX_USAGE):
+// 2 means a partial run, and a typo in a CronJob must not look like one.
+const exitUsage = 64
 
 // exitError ends the process with a code other than 1.
 type exitError struct {
@@ -75,7 +81,7 @@ func main() {
 		os.Exit(exit.code)
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(os.Stderr, "ingest: %v\n", err)
-		os.Exit(2)
+		os.Exit(exitUsage)
 	default:
 		fmt.Fprintf(os.Stderr, "ingest: %v\n", err)
 		os.Exit(1)

@@ -171,17 +171,34 @@ func TestExitCodes(t *testing.T) {
 		t.Fatalf("run with malformed bodies: exit %d, want 2\n%s", code, p.stdout.String())
 	}
 
-	for name, args := range map[string][]string{
-		"no key":        {"run"},
-		"bad url":       {"run"},
-		"no since":      {"backfill"},
-		"bad since":     {"backfill", "--since", "last year"},
-		"bad rate":      {"run", "--rate", "-3"},
-		"unknown flag":  {"run", "--turbo"},
-		"plain http":    {"run"},
-		"old schema":    {"run"},
-		"unknown cmd":   {"fly"},
-		"bad log level": {"run", "--log-level", "loud"},
+	// Configuration mistakes exit 1; command-line mistakes 64, never 2
+	// (a partial run), so a typo in a CronJob does not pass for one.
+	for name, c := range map[string]struct {
+		args []string
+		want int
+	}{
+		"no key":              {[]string{"run"}, 1},
+		"bad url":             {[]string{"run"}, 1},
+		"bad rate":            {[]string{"run", "--rate", "-3"}, 1},
+		"plain http":          {[]string{"run"}, 1},
+		"old schema":          {[]string{"run"}, 1},
+		"bad log level":       {[]string{"run", "--log-level", "loud"}, 1},
+		"key with CRLF":       {[]string{"run"}, 1},
+		"no since":            {[]string{"backfill"}, 64},
+		"bad since":           {[]string{"backfill", "--since", "last year"}, 64},
+		"month 13":            {[]string{"backfill", "--since", "2026-13"}, 64},
+		"year 1":              {[]string{"backfill", "--since", "0001-01"}, 64},
+		"before history":      {[]string{"backfill", "--since", "2019-12"}, 64},
+		"future since":        {[]string{"backfill", "--since", time.Now().AddDate(0, 2, 0).Format("2006-01")}, 64},
+		"until before since":  {[]string{"backfill", "--since", "2026-10", "--until", "2026-09"}, 64},
+		"unknown flag":        {[]string{"run", "--turbo"}, 64},
+		"unknown cmd":         {[]string{"fly"}, 64},
+		"negative runs":       {[]string{"status", "--runs", "-5"}, 64},
+		"zero runs":           {[]string{"status", "--runs", "0"}, 64},
+		"month garbage":       {[]string{"report", "show", "daily_cost_v1", "--month", "garbage"}, 64},
+		"month and since":     {[]string{"report", "show", "daily_cost_v1", "--month", "2026-10", "--since", "2026-10-01"}, 64},
+		"zero limit":          {[]string{"report", "show", "daily_cost_v1", "--limit", "0"}, 64},
+		"report needs a name": {[]string{"report", "show"}, 64},
 	} {
 		env := ingestEnv(dbtest.New(t), clean.url, key)
 		switch name {
@@ -193,16 +210,22 @@ func TestExitCodes(t *testing.T) {
 			env = append(env, "HYPERSTACK_API_URL=ftp://example")
 		case "plain http":
 			env = append(env, "HYPERSTACK_API_URL=http://billing.example.com/v1")
+		case "key with CRLF":
+			env = append(env, "HYPERSTACK_API_KEY="+key+"\r\nX-Injected: 1")
 		}
-		p := start(t, env, args...)
+		served := clean.served.Load()
+		p := start(t, env, c.args...)
 		code := p.wait(t)
 		lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
 		last := lines[len(lines)-1]
-		if code == 0 || !strings.HasPrefix(last, "ingest: ") {
-			t.Errorf("%s: exit %d, last line %q", name, code, last)
+		if code != c.want || !strings.HasPrefix(last, "ingest: ") {
+			t.Errorf("%s: exit %d, want %d, last line %q", name, code, c.want, last)
 		}
 		if name == "old schema" && !strings.Contains(last, "migrate up") {
 			t.Errorf("old schema: %q does not say to run migrate up", last)
+		}
+		if name == "key with CRLF" && (!strings.Contains(last, "api_key") || clean.served.Load() != served) {
+			t.Errorf("a key with CR/LF: %q, %d requests made", last, clean.served.Load()-served)
 		}
 	}
 }

@@ -55,6 +55,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["month"] && (set["since"] || set["until"]) {
+		return fmt.Errorf("%w: --month and --since/--until both choose the days; give one", errUsage)
+	}
+	if set["limit"] && *limit <= 0 {
+		return fmt.Errorf("%w: --limit wants a positive number, got %d", errUsage, *limit)
+	}
 	q := store.ReportQuery{Name: name, Limit: *limit}
 	switch {
 	case *month != "":

@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
@@ -68,7 +70,7 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{Handler: endpoints(s, reg), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: endpoints(s, reg, logger), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -127,8 +129,10 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 }
 
 // endpoints serves /healthz (the process is up), /readyz (the database
-// answers and its schema is current) and /metrics.
-func endpoints(s *store.Store, reg *prometheus.Registry) http.Handler {
+// answers and its schema is current) and /metrics. Whoever reaches the
+// port learns only the class of a problem; the details (the database's
+// user, host and name) go to the log.
+func endpoints(s *store.Store, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -136,16 +140,45 @@ func endpoints(s *store.Store, reg *prometheus.Registry) http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
+		reason := ""
 		err := s.Ping(ctx)
-		if err == nil {
-			err = s.CheckSchema(ctx)
+		if err != nil {
+			reason = "database unreachable (" + errorClass(err) + ")"
+		} else if err = s.CheckSchema(ctx); err != nil {
+			switch {
+			case errors.Is(err, store.ErrSchemaOutdated):
+				reason = "database schema out of date: run migrate up"
+			case errors.Is(err, store.ErrSchemaTooNew):
+				reason = "database schema newer than this binary"
+			default:
+				reason = "database unreachable (" + errorClass(err) + ")"
+			}
 		}
 		if err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			logger.WarnContext(ctx, "not ready", "err", err)
+			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// errorClass names what kind of failure err is, without a name, address or
+// message from the database.
+func errorClass(err error) string {
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pgErr):
+		return "SQLSTATE " + pgErr.Code
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &netErr):
+		return "network error"
+	}
+	return "connection failed"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -201,6 +202,14 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	}
 	px.Cut()
 	waitFor(t, "/readyz to fail with the database down", 20*time.Second, func() bool { return ready() == http.StatusServiceUnavailable })
+	// Whoever reaches the port learns the class of the problem, not the
+	// database's user, host, port or name.
+	_, body := get("http://" + addr + "/readyz")
+	u, _ := url.Parse(viaProxy)
+	if !strings.HasPrefix(body, "not ready: database unreachable (") ||
+		strings.Contains(body, u.User.Username()+"@") || strings.Contains(body, u.Host) || strings.Contains(body, strings.TrimPrefix(u.Path, "/")) {
+		t.Errorf("/readyz with the database down says %q", body)
+	}
 	if code, _ := get("http://" + addr + "/healthz"); code != 200 {
 		t.Errorf("/healthz failed while only the database is down: %d", code)
 	}

@@ -20,6 +20,9 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if *limit <= 0 {
+		return fmt.Errorf("%w: --runs wants a positive number, got %d", errUsage, *limit)
+	}
 	cfg.Concurrency = 1
 	s, err := openStore(ctx, cfg, nil)
 	if err != nil {
@@ -82,6 +85,10 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		sort.Strings(families)
 		for _, f := range families {
+			if fresh[f].IsZero() {
+				fmt.Fprintf(tw, "%s\t%s\tnever\t-\n", o, f) // every body of it failed to decode
+				continue
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o, f, fresh[f].Format(time.DateTime), time.Since(fresh[f]).Round(time.Second))
 		}
 	}

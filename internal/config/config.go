@@ -30,6 +30,12 @@ type Config struct {
 	Listen           string // address of serve's HTTP endpoints
 	ShutdownGrace    time.Duration
 	RunAtStart       bool
+	// HistoryStart is the earliest billing month a backfill may ask for.
+	HistoryStart time.Time
+	// MaxRateLimitPause caps the pause a 429's Retry-After may impose.
+	MaxRateLimitPause time.Duration
+	// MaxRunDuration cancels a run that holds its lock longer.
+	MaxRunDuration time.Duration
 }
 
 // ErrInvalid marks a configuration that cannot work.
@@ -87,6 +93,19 @@ var Settings = []setting{
 		durationSetting(func(c *Config) *time.Duration { return &c.Lookback })},
 	{"full-refresh-every", "INGEST_FULL_REFRESH_EVERY", "24h", "re-fetch a resource whose list entry looks unchanged after this long", false,
 		durationSetting(func(c *Config) *time.Duration { return &c.FullRefreshEvery })},
+	{"history-start", "INGEST_HISTORY_START", "2020-01", "the earliest billing month a backfill may ask for, YYYY-MM (the providers' history starts later)", false,
+		func(c *Config, v string) error {
+			t, err := time.ParseInLocation("2006-01", v, time.UTC)
+			if err != nil || t.Year() < 2000 {
+				return fmt.Errorf("want a month like 2020-01, from 2000 on, got %q", v)
+			}
+			c.HistoryStart = t
+			return nil
+		}},
+	{"max-rate-limit-pause", "INGEST_MAX_RATE_LIMIT_PAUSE", "5m", "the longest pause a 429's Retry-After may impose; past it the request fails (a unit error) instead of waiting", false,
+		durationSetting(func(c *Config) *time.Duration { return &c.MaxRateLimitPause })},
+	{"max-run-duration", "INGEST_MAX_RUN_DURATION", "12h", "a run still going after this long is cancelled (recorded as such) and frees its lock", false,
+		durationSetting(func(c *Config) *time.Duration { return &c.MaxRunDuration })},
 	{"log-format", "LOG_FORMAT", "auto", "auto (text on a terminal, JSON otherwise), json or text", false,
 		stringSetting(func(c *Config) *string { return &c.LogFormat })},
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", false,

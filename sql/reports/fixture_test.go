@@ -161,9 +161,10 @@ func TestRunwayAnomaliesAndHealth(t *testing.T) {
 INSERT INTO ingest.runs (provider, account, trigger, status, finished_at) VALUES ('hyperstack', 'default', 'schedule', 'partial', '2026-10-15 10:05Z');
 INSERT INTO ingest.run_errors (run_id, provider, account, endpoint, resource_id, http_status, attempts, message)
   SELECT id, provider, account, 'volume/detail', '5', 500, 5, 'GET /billing/billing/history/volume/5: HTTP 500' FROM ingest.runs;
-INSERT INTO ingest.raw_payloads (provider, account, endpoint, params, status_code, fetched_at, content_sha256, body_gzip) VALUES
-  ('hyperstack', 'default', 'volume/list', '/billing/billing/history/volume?page=1', 200, '2026-10-15 10:00Z', '\x01', '\x00'),
-  ('hyperstack', 'default', 'credit', '/billing/user-credit/credit?', 200, '2026-10-15 09:00Z', '\x02', '\x00');`)
+INSERT INTO ingest.raw_payloads (provider, account, endpoint, params, status_code, fetched_at, decoded_at, content_sha256, body_gzip) VALUES
+  ('hyperstack', 'default', 'volume/list', '/billing/billing/history/volume?page=1', 200, '2026-10-15 10:00Z', '2026-10-15 10:00Z', '\x01', '\x00'),
+  ('hyperstack', 'default', 'volume/list', '/billing/billing/history/volume?page=2', 200, '2026-10-15 11:00Z', NULL, '\x03', '\x00'),
+  ('hyperstack', 'default', 'credit', '/billing/user-credit/credit?', 200, '2026-10-15 09:00Z', '2026-10-15 09:00Z', '\x02', '\x00');`)
 	expect(t, "ingest_health_v1", query(t, conn, `SELECT endpoint_family, last_success_at, last_run_status, last_error, lag > interval '1 day'
 		FROM reports.ingest_health_v1 ORDER BY endpoint_family`),
 		[]string{
