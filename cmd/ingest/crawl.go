@@ -161,7 +161,7 @@ func crawlCmd(ctx context.Context, lc lifecycle, name string, args []string, std
 		refetch = fs.Bool("refetch", false, "also fetch months an earlier backfill finished (late corrections older than the lookback)")
 	}
 	var names sourceFlag
-	fs.Var(&names, "source", "run only this source (provider/account or account), repeatable (default: every configured source)")
+	fs.Var(&names, "source", "run only the source `NAME` (provider/account or account), repeatable (default: every configured source)")
 	cfg, err := parseFlags(fs, args, crawlSettings)
 	if err != nil {
 		return err
@@ -250,7 +250,7 @@ func reprocessCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("ingest reprocess", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var names sourceFlag
-	fs.Var(&names, "source", "reprocess only this source (provider/account or account), repeatable")
+	fs.Var(&names, "source", "reprocess only the source `NAME` (provider/account or account), repeatable")
 	cfg, err := parseFlags(fs, args, []string{"database-url", "log-format", "log-level"})
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 	fs := flag.NewFlagSet("ingest serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var names sourceFlag
-	fs.Var(&names, "source", "run only this source (provider/account or account), repeatable (default: every configured source)")
+	fs.Var(&names, "source", "run only the source `NAME` (provider/account or account), repeatable (default: every configured source)")
 	cfg, err := parseFlags(fs, args, append(crawlSettings, "schedule", "listen", "run-at-start"))
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSOURCE\tTRIGGER\tSTATUS\tSTARTED (UTC)\tDURATION\tREQUESTS\tROWS +/~/-\tERRORS")
+	fmt.Fprintln(tw, "RUN\tSOURCE\tTRIGGER\tSTATUS\tSTARTED\tDURATION\tREQUESTS\tROWS +/~/-\tERRORS")
 	for _, r := range runs {
 		end := time.Now()
 		if r.FinishedAt != nil {
@@ -48,7 +48,7 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		c := r.Counters
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d/%d/%d\t%d\n", r.ID, r.Owner, r.Trigger, r.Status,
-			r.StartedAt.Format(time.DateTime), end.Sub(r.StartedAt).Round(time.Second),
+			timeText(r.StartedAt), end.Sub(r.StartedAt).Round(time.Second),
 			c.Requests, c.RowsInserted, c.RowsUpdated, c.RowsDeleted, c.Errors)
 	}
 	if err := tw.Flush(); err != nil {
@@ -73,7 +73,7 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintln(stdout)
 	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tENDPOINT FAMILY\tLAST SUCCESS (UTC)\tAGE")
+	fmt.Fprintln(tw, "SOURCE\tENDPOINT FAMILY\tLAST SUCCESS\tAGE")
 	for _, o := range owners {
 		fresh, err := s.Freshness(ctx, o)
 		if err != nil {
@@ -89,7 +89,7 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				fmt.Fprintf(tw, "%s\t%s\tnever\t-\n", o, f) // every body of it failed to decode
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o, f, fresh[f].Format(time.DateTime), time.Since(fresh[f]).Round(time.Second))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o, f, timeText(fresh[f]), time.Since(fresh[f]).Round(time.Second))
 		}
 	}
 	return tw.Flush()

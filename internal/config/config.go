@@ -45,7 +45,10 @@ var ErrInvalid = errors.New("invalid configuration")
 type setting struct {
 	flag, env, def, usage string
 	secret                bool
-	apply                 func(c *Config, v string) error
+	// arg names the value in --help (N, DURATION…); empty for a boolean,
+	// which may be given bare (--run-at-start).
+	arg   string
+	apply func(c *Config, v string) error
 }
 
 func durationSetting(dst func(*Config) *time.Duration) func(*Config, string) error {
@@ -77,23 +80,23 @@ func stringSetting(dst func(*Config) *string) func(*Config, string) error {
 // Settings is the table of every setting, for flags, the environment and
 // the README.
 var Settings = []setting{
-	{"database-url", "DATABASE_URL", "", "PostgreSQL connection string (or DATABASE_URL_FILE)", true,
+	{"database-url", "DATABASE_URL", "", "PostgreSQL connection string (or DATABASE_URL_FILE)", true, "URL",
 		stringSetting(func(c *Config) *string { return &c.DatabaseURL })},
-	{"config", "INGEST_CONFIG", "", "YAML file listing the sources (without it, the environment describes one source per provider, account \"default\")", false,
+	{"config", "INGEST_CONFIG", "", "YAML file listing the sources (without it, the environment describes one source per provider, account \"default\")", false, "FILE",
 		stringSetting(func(c *Config) *string { return &c.ConfigFile })},
-	{"parallel", "INGEST_PARALLEL", "4", "sources run at once", false,
+	{"parallel", "INGEST_PARALLEL", "4", "sources run at once", false, "N",
 		intSetting(func(c *Config) *int { return &c.Parallel })},
-	{"concurrency", "INGEST_CONCURRENCY", "8", "requests in flight at most, per source", false,
+	{"concurrency", "INGEST_CONCURRENCY", "8", "requests in flight at most, per source", false, "N",
 		intSetting(func(c *Config) *int { return &c.Concurrency })},
-	{"rate", "INGEST_RATE", "450", "requests per minute of a source, for all its workers together (sources of a provider limited per IP share one pacer)", false,
+	{"rate", "INGEST_RATE", "450", "requests per minute of a source, for all its workers together (sources of a provider limited per IP share one pacer)", false, "N",
 		intSetting(func(c *Config) *int { return &c.Rate })},
-	{"timeout", "INGEST_TIMEOUT", "30s", "time limit of one request, body included", false,
+	{"timeout", "INGEST_TIMEOUT", "30s", "time limit of one request, body included", false, "DURATION",
 		durationSetting(func(c *Config) *time.Duration { return &c.Timeout })},
-	{"lookback", "INGEST_LOOKBACK", "72h", "how long into a month the previous month is still re-fetched", false,
+	{"lookback", "INGEST_LOOKBACK", "72h", "how long into a month the previous month is still re-fetched", false, "DURATION",
 		durationSetting(func(c *Config) *time.Duration { return &c.Lookback })},
-	{"full-refresh-every", "INGEST_FULL_REFRESH_EVERY", "24h", "re-fetch a resource whose list entry looks unchanged after this long", false,
+	{"full-refresh-every", "INGEST_FULL_REFRESH_EVERY", "24h", "re-fetch a resource whose list entry looks unchanged after this long", false, "DURATION",
 		durationSetting(func(c *Config) *time.Duration { return &c.FullRefreshEvery })},
-	{"history-start", "INGEST_HISTORY_START", "2020-01", "the earliest billing month a backfill may ask for, YYYY-MM (the providers' history starts later)", false,
+	{"history-start", "INGEST_HISTORY_START", "2020-01", "the earliest billing month a backfill may ask for, YYYY-MM (the providers' history starts later)", false, "YYYY-MM",
 		func(c *Config, v string) error {
 			t, err := time.ParseInLocation("2006-01", v, time.UTC)
 			if err != nil || t.Year() < 2000 {
@@ -102,15 +105,15 @@ var Settings = []setting{
 			c.HistoryStart = t
 			return nil
 		}},
-	{"max-rate-limit-pause", "INGEST_MAX_RATE_LIMIT_PAUSE", "5m", "the longest pause a 429's Retry-After may impose; past it the request fails (a unit error) instead of waiting", false,
+	{"max-rate-limit-pause", "INGEST_MAX_RATE_LIMIT_PAUSE", "5m", "the longest pause a 429's Retry-After may impose; past it the request fails (a unit error) instead of waiting", false, "DURATION",
 		durationSetting(func(c *Config) *time.Duration { return &c.MaxRateLimitPause })},
-	{"max-run-duration", "INGEST_MAX_RUN_DURATION", "12h", "a run still going after this long is cancelled (recorded as such) and frees its lock", false,
+	{"max-run-duration", "INGEST_MAX_RUN_DURATION", "12h", "a run still going after this long is cancelled (recorded as such) and frees its lock", false, "DURATION",
 		durationSetting(func(c *Config) *time.Duration { return &c.MaxRunDuration })},
-	{"log-format", "LOG_FORMAT", "auto", "auto (text on a terminal, JSON otherwise), json or text", false,
+	{"log-format", "LOG_FORMAT", "auto", "auto (text on a terminal, JSON otherwise), json or text", false, "FORMAT",
 		stringSetting(func(c *Config) *string { return &c.LogFormat })},
-	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", false,
+	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", false, "LEVEL",
 		stringSetting(func(c *Config) *string { return &c.LogLevel })},
-	{"schedule", "INGEST_SCHEDULE", "@hourly", "when serve runs: 5-field cron or a descriptor (@hourly, @every 30m); CRON_TZ=Zone prefix allowed; UTC otherwise", false,
+	{"schedule", "INGEST_SCHEDULE", "@hourly", "when serve runs: 5-field cron or a descriptor (@hourly, @every 30m); CRON_TZ=Zone prefix allowed; UTC otherwise", false, "SPEC",
 		func(c *Config, v string) error {
 			if _, err := cron.ParseStandard(v); err != nil {
 				return fmt.Errorf("%q is not a schedule: %v", v, err)
@@ -118,11 +121,11 @@ var Settings = []setting{
 			c.Schedule = v
 			return nil
 		}},
-	{"listen", "INGEST_LISTEN", "127.0.0.1:9090", "address of serve's /healthz, /readyz and /metrics", false,
+	{"listen", "INGEST_LISTEN", "127.0.0.1:9090", "address of serve's /healthz, /readyz and /metrics", false, "ADDR",
 		stringSetting(func(c *Config) *string { return &c.Listen })},
-	{"shutdown-grace", "INGEST_SHUTDOWN_GRACE", "30s", "after SIGINT/SIGTERM, how long work in flight may finish before it is cancelled", false,
+	{"shutdown-grace", "INGEST_SHUTDOWN_GRACE", "30s", "after SIGINT/SIGTERM, how long work in flight may finish before it is cancelled", false, "DURATION",
 		durationSetting(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
-	{"run-at-start", "INGEST_RUN_AT_START", "false", "serve: run once at start, then on schedule", false,
+	{"run-at-start", "INGEST_RUN_AT_START", "false", "serve: run once at start, then on schedule", false, "",
 		func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -132,6 +135,50 @@ var Settings = []setting{
 			return nil
 		}},
 }
+
+// PrintDefaults is the flag package's, but a setting's value is named in
+// its own words (N, DURATION, URL…) rather than "value".
+func PrintDefaults(fs *flag.FlagSet) {
+	out := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if i := slices.IndexFunc(Settings, func(s setting) bool { return s.flag == f.Name }); i >= 0 {
+			name, usage = Settings[i].arg, fmt.Sprintf("%s (env %s)", Settings[i].usage, Settings[i].env)
+		}
+		line := "  -" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			line += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(out, line)
+	})
+}
+
+// boolValue is a boolean setting's flag: given bare, it is true.
+type boolValue struct{ v *string }
+
+func (b boolValue) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolValue) Set(v string) error { *b.v = v; return nil }
+func (b boolValue) IsBoolFlag() bool   { return true }
+
+// stringValue is a setting's flag; its value is checked by Load.
+type stringValue struct{ v *string }
+
+func (s stringValue) String() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+func (s stringValue) Set(v string) error { *s.v = v; return nil }
 
 // secretValue is a flag whose value --help never shows.
 type secretValue struct{ v *string }
@@ -148,6 +195,10 @@ func (s secretValue) Set(v string) error { *s.v = v; return nil }
 // Load after fs.Parse.
 func Register(fs *flag.FlagSet, names ...string) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		PrintDefaults(fs)
+	}
 	for _, s := range Settings {
 		if !slices.Contains(names, s.flag) {
 			continue
@@ -155,6 +206,9 @@ func Register(fs *flag.FlagSet, names ...string) *Flags {
 		v := new(string)
 		f.values[s.flag] = v
 		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		if s.arg != "" {
+			usage = "`" + s.arg + "` " + usage // PrintDefaults shows the name, not the quote
+		}
 		if s.secret {
 			// Loaded now so --help can say a value is set; String never
 			// shows it. A bad *_FILE is reported by Load.
@@ -166,7 +220,12 @@ func Register(fs *flag.FlagSet, names ...string) *Flags {
 		if e, ok := os.LookupEnv(s.env); ok && e != "" {
 			def = e
 		}
-		fs.StringVar(v, s.flag, def, usage)
+		*v = def
+		if s.arg == "" {
+			fs.Var(boolValue{v}, s.flag, usage)
+			continue
+		}
+		fs.Var(stringValue{v}, s.flag, usage)
 	}
 	return f
 }

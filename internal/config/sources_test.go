@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,27 @@ func TestEnvSources(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Account != "default" || got[0].Settings["api_key"] != "k" ||
 		got[0].Settings["api_url"] != hyperstack.DefaultBaseURL {
 		t.Fatalf("HYPERSTACK_API_KEY set: %+v %v", got, err)
+	}
+}
+
+// TestFlagsReadAsAPersonTypesThem: a boolean works bare, and --help names
+// what each value is.
+func TestFlagsReadAsAPersonTypesThem(t *testing.T) {
+	fs := flag.NewFlagSet("ingest serve", flag.ContinueOnError)
+	var help strings.Builder
+	fs.SetOutput(&help)
+	flags := config.Register(fs, "run-at-start", "concurrency", "timeout", "listen")
+	if err := fs.Parse([]string{"--run-at-start", "--concurrency", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := flags.Load()
+	if err != nil || !cfg.RunAtStart || cfg.Concurrency != 3 {
+		t.Fatalf("bare --run-at-start: %+v %v", cfg, err)
+	}
+	fs.Usage()
+	for _, want := range []string{"  -run-at-start\n", "  -concurrency N\n", "  -timeout DURATION\n", "  -listen ADDR\n", "(default 30s)"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, help.String())
+		}
 	}
 }
