@@ -461,7 +461,11 @@ func (r *Run) Fail(ctx context.Context, endpoint, resourceID string, err error) 
 		return
 	}
 	r.logger.WarnContext(ctx, "unit failed", "endpoint", endpoint, "resource_id", resourceID, "err", err)
-	r.note(strings.TrimSpace(fmt.Sprintf("%s %s: %v", endpoint, resourceID, err)))
+	where := endpoint
+	if resourceID != "" {
+		where += " " + resourceID
+	}
+	r.note(fmt.Sprintf("%s: %v", where, err))
 	if rerr := r.c.store.RecordRunError(context.WithoutCancel(ctx), r.id, e); rerr != nil {
 		r.logger.ErrorContext(ctx, "could not record a unit's failure", "err", rerr)
 	}

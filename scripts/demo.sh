@@ -1,36 +1,64 @@
 #!/usr/bin/env bash
-# The demo: migrate a database, start the billing API simulator, backfill its
-# history into the warehouse, and show what arrived. DATABASE_URL must be set
-# (make demo sets it, finding or starting PostgreSQL first).
+# The demo: migrate a database, start the billing API simulators, backfill
+# their history into the warehouse as accounts of one config file, and show
+# what arrived. DATABASE_URL must be set (make demo sets it, finding or
+# starting PostgreSQL first). It leaves nothing behind but the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL, or run make demo}"
 
-port=${DEMO_SIM_PORT:-0} # 0: any free port
-key="demo-$(date +%s)-$RANDOM"
-log=$(mktemp -t hyperstack-sim.XXXXXX.log)
+work=$(mktemp -d -t billing-warehouse-demo.XXXXXX)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_sim NAME ARGS…: starts a simulator on any free port and prints the
+# URL its own log line says it listens at (probing a port could find
+# another server there).
+start_sim() {
+	local name=$1
+	shift
+	local log="$work/$name.log"
+	"bin/$name" --addr 127.0.0.1:0 "$@" >"$log" 2>&1 &
+	pids+=($!)
+	local url=""
+	for _ in $(seq 100); do
+		url=$(grep -o 'url=http://[^ ]*' "$log" | head -n 1 | cut -d= -f2) || true
+		[ -n "$url" ] && break
+		kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log" >&2; exit 1; }
+		sleep 0.1
+	done
+	[ -n "$url" ] || { echo "$name did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+	echo "$url"
+}
 
 echo "== migrate up"
 bin/migrate --create-database up
 
 echo
-echo "== starting the billing API simulator (log: $log)"
-bin/hyperstack-sim --addr "127.0.0.1:$port" --api-key "$key" --scale small --rate-limit 6000 >"$log" 2>&1 &
-sim=$!
-trap 'kill $sim 2>/dev/null || true' EXIT
-# Its own line says where it listens; probing the port could find another
-# server there.
-url=""
-for _ in $(seq 100); do
-	url=$(grep -o 'url=http://[^ ]*' "$log" | head -n 1 | cut -d= -f2) || true
-	[ -n "$url" ] && break
-	kill -0 "$sim" 2>/dev/null || { cat "$log" >&2; exit 1; }
-	sleep 0.1
-done
-[ -n "$url" ] || { echo "the simulator did not start; its log:" >&2; cat "$log" >&2; exit 1; }
-echo "listening at $url"
+echo "== starting the billing API simulators"
+export DEMO_HYPERSTACK_KEY="demo-$RANDOM$RANDOM"
+hyperstack=$(start_sim hyperstack-sim --api-key "$DEMO_HYPERSTACK_KEY" --scale small --rate-limit 6000)
+echo "hyperstack-sim at $hyperstack"
 
-export HYPERSTACK_API_URL="$url" HYPERSTACK_API_KEY="$key" INGEST_RATE=5400 LOG_LEVEL=warn
+cat >"$work/sources.yaml" <<EOF
+sources:
+  - provider: hyperstack
+    account: acme-prod
+    display_name: ACME production (simulated)
+    api_url: $hyperstack
+    api_key: \${DEMO_HYPERSTACK_KEY}
+EOF
+export INGEST_CONFIG="$work/sources.yaml" INGEST_RATE=5400 LOG_LEVEL=warn
+
+echo
+echo "== ingest sources"
+bin/ingest sources
+
 since=$(date -u -d "$(date -u +%Y-%m-01) -2 months" +%Y-%m)
 echo
 echo "== ingest backfill --since $since"
@@ -45,12 +73,24 @@ echo "== ingest status"
 bin/ingest status --runs 5
 
 echo
-echo "== ingest report show month_to_date_v1"
-bin/ingest report show month_to_date_v1
+echo "== ingest report show month_to_date"
+bin/ingest report show month_to_date
 
 echo
-echo "== ingest report show top_resources_v1 --limit 5"
-bin/ingest report show top_resources_v1 --month "$(date -u +%Y-%m)" --limit 5
+echo "== ingest report show top_resources --month $(date -u +%Y-%m) --limit 5"
+bin/ingest report show top_resources --month "$(date -u +%Y-%m)" --limit 5
 
-echo
-echo "Connect with psql or a BI tool and try: SELECT * FROM reports.reconciliation_v1 WHERE NOT within_tolerance;"
+cat <<EOF
+
+The warehouse is ready. To look around:
+
+  export DATABASE_URL='$DATABASE_URL'
+  psql "\$DATABASE_URL" -c 'SELECT * FROM reports.reconciliation_v1 WHERE NOT within_tolerance'
+  bin/ingest report list
+  bin/ingest report show daily_cost --month $(date -u +%Y-%m)
+  bin/ingest report show credit_runway
+  bin/ingest report show restatements
+  bin/ingest status
+
+(The simulators stop with this script; the database stays.)
+EOF
