@@ -35,10 +35,10 @@ INSERT INTO billing.org_month_costs (provider, account, billing_month, incurred_
   ('hyperstack', 'acme-prod', '2026-10-01', 60), ('hyperstack', 'acme-lab', '2026-10-01', 40);
 INSERT INTO billing.credit_observations (provider, account, observed_hour, credit) VALUES
   ('hyperstack', 'acme-prod', '2026-10-03 09:00Z', 100), ('hyperstack', 'acme-lab', '2026-10-03 09:00Z', 50);
-INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at) VALUES
+INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind) VALUES
   ('hyperstack', 'acme-prod', 'billing.cost_datapoints',
    '{"provider": "hyperstack", "account": "acme-prod", "family": "virtual-machine", "resource_id": "1", "bucket_seconds": 86400, "bucket_start": "2026-10-01T00:00:00+00:00"}',
-   'incurred_bill', 12, 10, 7, '2026-11-05 00:00Z');
+   'incurred_bill', 12, 10, 7, '2026-11-05 00:00Z', 'correction');
 `
 
 // TestV1ViewsKeepAccountsApart: every v1 view has an account column and

@@ -84,9 +84,12 @@ INSERT INTO billing.billing_events (provider, account, family, resource_id, even
   ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 10:00Z', 'SHUTOFF', 5, 1, 5),
   ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 15:00Z', 'HIBERNATED', 2, 0.1, 0.2);
 INSERT INTO billing.org_month_costs (provider, account, billing_month, incurred_bill) VALUES ('hyperstack', 'default', '2026-10-01', 100);
-INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at) VALUES
+INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind) VALUES
   ('hyperstack', 'default', 'billing.cost_datapoints', '{"family": "virtual-machine", "resource_id": "1", "bucket_start": "2026-10-09T00:00:00+00:00"}',
-   'incurred_bill', 50, 45, 7, '2026-10-12 00:00Z');
+   'incurred_bill', 50, 45, 7, '2026-10-12 00:00Z', 'correction');
+-- The account's last run looked on Oct 10 at midnight.
+INSERT INTO ingest.runs (provider, account, trigger, status, window_start, window_end, started_at, finished_at) VALUES
+  ('hyperstack', 'default', 'schedule', 'succeeded', '2026-10-01 00:00Z', '2026-10-10 00:00Z', '2026-10-10 00:00Z', '2026-10-10 00:05Z');
 `)
 
 	expect(t, "resource_month_cost_v1", query(t, conn, `SELECT billing_month, resource_family, resource_id, resource_name, incurred_bill,
