@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,6 +16,12 @@ import (
 // worked out by hand.
 func query(t *testing.T, conn *pgx.Conn, sql string) []string {
 	t.Helper()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > 5*time.Second {
+			t.Logf("slow (%s): %.80s", d, sql)
+		}
+	}()
 	rows, err := conn.Query(t.Context(), sql)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)

@@ -86,6 +86,11 @@ func TestReportsOnSimulatorData(t *testing.T) {
 			"month_to_date_v1":       `SELECT incurred_to_date FROM reports.month_to_date_v1 WHERE billing_month = $1`,
 			"focus_v1":               `SELECT sum("BilledCost") FROM reports.focus_v1 WHERE "BillingPeriodStart" = $1`,
 			"top_resources_v1":       `SELECT sum(incurred_bill) FROM reports.top_resources_v1 WHERE billing_month = $1`,
+			"account_month_cost_v1":  `SELECT billed_cost FROM reports.account_month_cost_v1 WHERE billing_month = $1`,
+			"month_to_date_v2":       `SELECT billed_to_date FROM reports.month_to_date_v2 WHERE billing_month = $1`,
+			"top_resources_v2":       `SELECT sum(billed_cost) FROM reports.top_resources_v2 WHERE billing_month = $1`,
+			// Commitments and image generation spread over their days: the days add up to the month.
+			"daily_cost_v2": `SELECT sum(amortized_cost) FROM reports.daily_cost_v2 WHERE day >= $1 AND day < $1::date + interval '1 month'`,
 		} {
 			if got := scalar(t, l.conn, sql, mon); !got.Equal(want) {
 				t.Errorf("%s %s: %s, model %s", name, mon.Format("2006-01"), got, want)
@@ -96,6 +101,10 @@ func TestReportsOnSimulatorData(t *testing.T) {
 	l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.reconciliation_v1 WHERE difference <> 0`).Scan(&off)
 	if off != 0 {
 		t.Errorf("%d reconciliation rows differ on simulator data", off)
+	}
+	l.conn.QueryRow(t.Context(), `SELECT count(*) FROM reports.reconciliation_v2 WHERE NOT within_tolerance OR currency <> 'USD'`).Scan(&off)
+	if off != 0 {
+		t.Errorf("%d reconciliation_v2 rows are off on simulator data", off)
 	}
 
 	// Restate two hours of a VM's current month at 25%: after the next run
@@ -252,6 +261,8 @@ func TestReaderRole(t *testing.T) {
 		`TRUNCATE billing.cost_datapoints`, `DELETE FROM reports.resource_month_cost_v1`, `TRUNCATE ingest.runs`,
 		`CREATE TABLE public.sneaky (id int)`, `CREATE TABLE reports.sneaky (id int)`, `CREATE TABLE billing.sneaky (id int)`,
 		`CREATE VIEW reports.sneaky AS SELECT 1`,
+		`SELECT * FROM billing.currencies`, `SELECT * FROM billing.fx_rates`, `SELECT * FROM billing.settings`,
+		`UPDATE billing.settings SET reporting_currency = 'EUR'`, `INSERT INTO billing.fx_rates VALUES ('USD', '2026-01-01', 1)`,
 	} {
 		if _, err := reader.Exec(t.Context(), sql); err == nil || !strings.Contains(err.Error(), "permission denied") && !strings.Contains(err.Error(), "cannot") {
 			t.Errorf("the reader was allowed (or refused for another reason): %s: %v", sql, err)
