@@ -91,6 +91,7 @@ func TestReportsOnSimulatorData(t *testing.T) {
 			"top_resources_v2":       `SELECT sum(billed_cost) FROM reports.top_resources_v2 WHERE billing_month = $1`,
 			// Commitments and image generation spread over their days: the days add up to the month.
 			"daily_cost_v2": `SELECT sum(amortized_cost) FROM reports.daily_cost_v2 WHERE day >= $1 AND day < $1::date + interval '1 month'`,
+			"focus_v2":      `SELECT sum("BilledCost") FROM reports.focus_v2 WHERE "ChargePeriodStart" >= $1 AND "ChargePeriodStart" < $1::date + interval '1 month'`,
 		} {
 			if got := scalar(t, l.conn, sql, mon); !got.Equal(want) {
 				t.Errorf("%s %s: %s, model %s", name, mon.Format("2006-01"), got, want)

@@ -125,6 +125,26 @@ func TestV2Views(t *testing.T) {
 	expect(t, "corrected", query(t, conn, `SELECT account, date_trunc('month', observed_at)::date, sum(delta) FROM reports.restatements_v2
 		WHERE kind = 'correction' AND is_money GROUP BY 1, 2`), []string{"us|2026-10-01|-2"})
 
+	// The Sep 10 bucket was billed at 12 and corrected to 10 on Oct 5, after
+	// September closed: its row keeps 12, a Correction row of -2 sits in
+	// October's billing period. The contract's September: a Purchase of 150
+	// (EffectiveCost 0) and 15 amortized days of 10 (24 of its 360 hours each).
+	// Converted at the rate of the charge's day: none for September's days.
+	expect(t, "focus_v2", query(t, conn, `SELECT "x_Account", "BillingPeriodStart"::date, "ChargePeriodStart"::date, "ChargeCategory", "ChargeClass",
+		"ChargeFrequency", "BilledCost", "EffectiveCost", "ListCost", "PricingQuantity", "PricingUnit", "CommitmentDiscountId", "CommitmentDiscountStatus",
+		"CommitmentDiscountQuantity", "BillingCurrency", "BillingAccountId", "x_EffectiveCostReporting" FROM reports.focus_v2
+		WHERE "ChargePeriodStart" IN ('2026-09-01', '2026-09-10', '2026-09-16') AND "x_Account" = 'us' ORDER BY 2, 3, 4, 5, "ResourceId"`),
+		[]string{
+			"us|2026-09-01|2026-09-01|Purchase|<nil>|Recurring|150|0|150|360|Hours|k1|<nil>|360|USD|org-17|0",
+			"us|2026-09-01|2026-09-01|Usage|<nil>|Usage-Based|10|10|10|24|Hours|<nil>|<nil>|<nil>|USD|org-17|<nil>",
+			"us|2026-09-01|2026-09-10|Usage|<nil>|Usage-Based|12|12|12|28.8|Hours|<nil>|<nil>|<nil>|USD|org-17|<nil>",
+			"us|2026-09-01|2026-09-16|Usage|<nil>|Usage-Based|0|10|10|24|Hours|k1|Used|24|USD|org-17|<nil>",
+			"us|2026-09-01|2026-09-16|Usage|<nil>|Usage-Based|10|10|10|24|Hours|<nil>|<nil>|<nil>|USD|org-17|<nil>",
+			"us|2026-10-01|2026-09-10|Usage|Correction|Usage-Based|-2|-2|-2|<nil>|<nil>|<nil>|<nil>|<nil>|USD|org-17|<nil>",
+		})
+	expect(t, "focus_v2 totals", query(t, conn, `SELECT "BillingCurrency", sum("BilledCost"), sum("EffectiveCost") FROM reports.focus_v2 GROUP BY 1 ORDER BY 1`),
+		[]string{"JPY|1640|1640", "USD|776|776"}) // jp's days come from its graph, 0.4 JPY under its summary
+
 	// jp's summary is 0.4 JPY over its datapoints: within one yen.
 	expect(t, "reconciliation_v2", query(t, conn, `SELECT account, currency, billing_month, resource_family, summary_total, datapoint_total, account_total,
 		difference, tolerance, within_tolerance FROM reports.reconciliation_v2 ORDER BY 1, 3, 4`),
