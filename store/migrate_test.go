@@ -228,7 +228,9 @@ func TestConcurrentMigrators(t *testing.T) {
 			t.Errorf("migrator %d: %v", i, err)
 		}
 	}
-	if n := strings.Count(logs.String(), "waited for the migration lock"); n != 2 {
+	// Each waited at least once; one may wait again for the report views'
+	// lock while the other installs them.
+	if n := strings.Count(logs.String(), "waited for the migration lock"); n < 2 {
 		t.Errorf("want both migrators to report they waited, got %d:\n%s", n, logs.String())
 	}
 	m := newMigrator(t, url, nil)

@@ -153,12 +153,12 @@ func (t *Table) prepare() *Table {
 	// statement takes the same parameters.
 	history := "SELECT 1 WHERE false AND $1::bigint IS NULL"
 	if len(measures) > 0 {
-		history = fmt.Sprintf(`INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id)
-        SELECT c.provider, c.account, '%s', %s, m.measure, m.old_value, m.new_value, $1
+		history = fmt.Sprintf(`INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, kind)
+        SELECT c.provider, c.account, '%s', %s, m.measure, m.old_value, m.new_value, $1, %s
         FROM changed c JOIN upd u USING (%s)
         CROSS JOIN LATERAL (VALUES %s) AS m(measure, old_value, new_value)
         WHERE m.old_value IS NOT NULL AND m.old_value IS DISTINCT FROM m.new_value
-        RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "c"), keys, strings.Join(measures, ", "))
+        RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "c"), t.restatementKind("c"), keys, strings.Join(measures, ", "))
 	}
 	differs, update := "false", "SELECT 1 WHERE false"
 	if len(t.Values) > 0 {
@@ -194,11 +194,11 @@ SELECT (SELECT count(*) FROM %[1]s),
 	}
 	goneHistory := "SELECT 1 WHERE false AND $1::bigint IS NULL"
 	if len(oldMeasures) > 0 {
-		goneHistory = fmt.Sprintf(`INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id)
-        SELECT g.provider, g.account, '%s', %s, m.measure, m.old_value, NULL, $1
+		goneHistory = fmt.Sprintf(`INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, kind)
+        SELECT g.provider, g.account, '%s', %s, m.measure, m.old_value, NULL, $1, %s
         FROM gone g CROSS JOIN LATERAL (VALUES %s) AS m(measure, old_value)
         WHERE m.old_value IS NOT NULL
-        RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), strings.Join(oldMeasures, ", "))
+        RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), t.restatementKind("g"), strings.Join(oldMeasures, ", "))
 	}
 	// %%s is filled per call with a DELETE of the stale rows (see
 	// deleteOne and deleteMany).
@@ -219,6 +219,38 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`, goneHistory
 	// Autovacuum measures the whole table later, for the reports.
 	t.analyze = fmt.Sprintf("ANALYZE %s (%s)", target, keys)
 	return t
+}
+
+// restatementKind is the SQL of a restatement's kind, for a row named
+// alias: 'correction' when the row's period had ended by the end of the
+// window of the account's previous run (the value was settled when last
+// observed), else 'accrual' (a period still running grew). Without an
+// earlier run, the observation itself stands in. A table whose key has no
+// period known here records corrections only; a table with another period
+// column adds its case.
+func (t *Table) restatementKind(alias string) string {
+	has := func(c string) bool { return slices.Contains(t.columns(), c) }
+	col := func(c string) string { return alias + "." + pgx.Identifier{c}.Sanitize() }
+	var end string
+	switch {
+	case has("bucket_start") && has("bucket_seconds"):
+		end = col("bucket_start") + " + make_interval(secs => " + col("bucket_seconds") + ")"
+	case has("billing_month"):
+		end = "(" + col("billing_month") + " + interval '1 month')::timestamp AT TIME ZONE 'UTC'"
+	case has("day"):
+		end = "(" + col("day") + " + 1)::timestamp AT TIME ZONE 'UTC'"
+	case has("observed_hour"):
+		end = col("observed_hour") + " + interval '1 hour'"
+	case has("observed_on"):
+		end = "(" + col("observed_on") + " + 1)::timestamp AT TIME ZONE 'UTC'"
+	case has("event_start") && has("duration_hours"):
+		end = col("event_start") + " + coalesce(" + col("duration_hours") + ", 0) * interval '1 hour'"
+	default:
+		return "'correction'"
+	}
+	return fmt.Sprintf(`CASE WHEN %s <= coalesce((SELECT max(r.window_end) FROM ingest.runs r
+            WHERE r.provider = %s.provider AND r.account = %s.account AND r.id < $1), now())
+        THEN 'correction' ELSE 'accrual' END`, end, alias, alias)
 }
 
 // compareKeys orders rows by their key columns.

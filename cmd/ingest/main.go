@@ -110,6 +110,8 @@ func run(ctx context.Context, lc lifecycle, args []string, stdout, stderr io.Wri
 		return healthcheckCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(ctx, args[1:], stdout, stderr)
+	case "fx":
+		return fxCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

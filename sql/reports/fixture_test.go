@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,6 +16,12 @@ import (
 // worked out by hand.
 func query(t *testing.T, conn *pgx.Conn, sql string) []string {
 	t.Helper()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > 5*time.Second {
+			t.Logf("slow (%s): %.80s", d, sql)
+		}
+	}()
 	rows, err := conn.Query(t.Context(), sql)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
@@ -84,9 +91,12 @@ INSERT INTO billing.billing_events (provider, account, family, resource_id, even
   ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 10:00Z', 'SHUTOFF', 5, 1, 5),
   ('hyperstack', 'default', 'virtual-machine', '1', '2026-10-01 15:00Z', 'HIBERNATED', 2, 0.1, 0.2);
 INSERT INTO billing.org_month_costs (provider, account, billing_month, incurred_bill) VALUES ('hyperstack', 'default', '2026-10-01', 100);
-INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at) VALUES
+INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind) VALUES
   ('hyperstack', 'default', 'billing.cost_datapoints', '{"family": "virtual-machine", "resource_id": "1", "bucket_start": "2026-10-09T00:00:00+00:00"}',
-   'incurred_bill', 50, 45, 7, '2026-10-12 00:00Z');
+   'incurred_bill', 50, 45, 7, '2026-10-12 00:00Z', 'correction');
+-- The account's last run looked on Oct 10 at midnight.
+INSERT INTO ingest.runs (provider, account, trigger, status, window_start, window_end, started_at, finished_at) VALUES
+  ('hyperstack', 'default', 'schedule', 'succeeded', '2026-10-01 00:00Z', '2026-10-10 00:00Z', '2026-10-10 00:00Z', '2026-10-10 00:05Z');
 `)
 
 	expect(t, "resource_month_cost_v1", query(t, conn, `SELECT billing_month, resource_family, resource_id, resource_name, incurred_bill,
@@ -144,6 +154,9 @@ func TestRunwayAnomaliesAndHealth(t *testing.T) {
 			cost = 15
 		}
 		values = append(values, fmt.Sprintf("('hyperstack', 'default', 'virtual-machine', '9', 86400, '2026-10-%02d 00:00Z', %d)", d, cost))
+		// Another account's vm 9 costs 1 a day: mixed into the baseline it
+		// would halve it.
+		values = append(values, fmt.Sprintf("('hyperstack', 'lab', 'virtual-machine', '9', 86400, '2026-10-%02d 00:00Z', 1)", d))
 	}
 	exec(t, conn, `INSERT INTO billing.cost_datapoints (provider, account, family, resource_id, bucket_seconds, bucket_start, incurred_bill) VALUES `+strings.Join(values, ", "))
 	exec(t, conn, `INSERT INTO billing.credit_observations (provider, account, observed_hour, credit) VALUES ('hyperstack', 'default', '2026-10-15 09:00Z', 1000)`)
@@ -154,21 +167,25 @@ func TestRunwayAnomaliesAndHealth(t *testing.T) {
 
 	// Oct 15: 30 against a baseline of 10 (x3, +20). Oct 16: 15 against (13*10+30)/14 = 11.43: x1.31, no.
 	// Oct 8, the first day with a 7-day history: 10 against 10, no.
-	expect(t, "cost_anomalies_v1", query(t, conn, `SELECT day, resource_id, cost, baseline, ratio FROM reports.cost_anomalies_v1`),
-		[]string{"2026-10-15|9|30|10|3"})
+	expect(t, "cost_anomalies_v1", query(t, conn, `SELECT day, resource_id, cost, baseline, ratio, account FROM reports.cost_anomalies_v1`),
+		[]string{"2026-10-15|9|30|10|3|default"})
 
 	exec(t, conn, `
-INSERT INTO ingest.runs (provider, account, trigger, status, finished_at) VALUES ('hyperstack', 'default', 'schedule', 'partial', '2026-10-15 10:05Z');
+INSERT INTO ingest.runs (provider, account, trigger, status, started_at, finished_at) VALUES
+  ('hyperstack', 'default', 'schedule', 'partial', '2026-10-15 10:00Z', '2026-10-15 10:05Z'),
+  ('hyperstack', 'lab', 'schedule', 'succeeded', '2026-10-15 11:00Z', '2026-10-15 11:05Z');
 INSERT INTO ingest.run_errors (run_id, provider, account, endpoint, resource_id, http_status, attempts, message)
-  SELECT id, provider, account, 'volume/detail', '5', 500, 5, 'GET /billing/billing/history/volume/5: HTTP 500' FROM ingest.runs;
+  SELECT id, provider, account, 'volume/detail', '5', 500, 5, 'GET /billing/billing/history/volume/5: HTTP 500' FROM ingest.runs WHERE account = 'default';
 INSERT INTO ingest.raw_payloads (provider, account, endpoint, params, status_code, fetched_at, decoded_at, content_sha256, body_gzip) VALUES
   ('hyperstack', 'default', 'volume/list', '/billing/billing/history/volume?page=1', 200, '2026-10-15 10:00Z', '2026-10-15 10:00Z', '\x01', '\x00'),
   ('hyperstack', 'default', 'volume/list', '/billing/billing/history/volume?page=2', 200, '2026-10-15 11:00Z', NULL, '\x03', '\x00'),
-  ('hyperstack', 'default', 'credit', '/billing/user-credit/credit?', 200, '2026-10-15 09:00Z', '2026-10-15 09:00Z', '\x02', '\x00');`)
-	expect(t, "ingest_health_v1", query(t, conn, `SELECT endpoint_family, last_success_at, last_run_status, last_error, lag > interval '1 day'
-		FROM reports.ingest_health_v1 ORDER BY endpoint_family`),
+  ('hyperstack', 'default', 'credit', '/billing/user-credit/credit?', 200, '2026-10-15 09:00Z', '2026-10-15 09:00Z', '\x02', '\x00'),
+  ('hyperstack', 'lab', 'volume/list', '/billing/billing/history/volume?page=1', 200, '2026-10-15 11:00Z', '2026-10-15 11:00Z', '\x01', '\x00');`)
+	expect(t, "ingest_health_v1", query(t, conn, `SELECT account, endpoint_family, last_success_at, last_run_status, last_error, lag > interval '1 day'
+		FROM reports.ingest_health_v1 ORDER BY account, endpoint_family`),
 		[]string{
-			"credit|2026-10-15T09:00:00Z|partial|<nil>|true",
-			"volume|2026-10-15T10:00:00Z|partial|GET /billing/billing/history/volume/5: HTTP 500|true",
+			"default|credit|2026-10-15T09:00:00Z|partial|<nil>|true",
+			"default|volume|2026-10-15T10:00:00Z|partial|GET /billing/billing/history/volume/5: HTTP 500|true",
+			"lab|volume|2026-10-15T11:00:00Z|succeeded|<nil>|true",
 		})
 }
