@@ -243,27 +243,28 @@ func cell(v any) string {
 }
 
 // places is how many decimals a table shows for a numeric column, by the
-// words of its name (snake_case or CamelCase): 6 for rates (per hour, per
-// million tokens, shares, ratios), 2 for money, -1 for "exactly, without
-// trailing zeros" (counts, hours, tokens: whole numbers stay whole).
+// words of its name (snake_case or CamelCase): exactly, without trailing
+// zeros (-1), for counts, hours, days and tokens, so whole numbers stay
+// whole; 6 for rates (per hour, per million tokens, shares, ratios); 2
+// for the rest, which in a billing warehouse is money and percentages.
 func places(col string) int {
+	list := columnWords(col)
 	words := map[string]bool{}
-	for _, w := range columnWords(col) {
+	for _, w := range list {
 		words[w] = true
 	}
+	money := map[string]bool{"bill": true, "cost": true, "amount": true, "credit": true, "credits": true, "tax": true, "total": true,
+		"spend": true, "savings": true, "forecast": true, "balance": true, "delta": true, "value": true}
 	switch {
-	case words["price"] || words["per"] || words["share"] || words["ratio"] || words["unitprice"]:
+	case words["price"] || words["per"] || words["share"] || words["ratio"] || words["rate"] || words["unitprice"]:
 		return 6
-	case words["tokens"] || words["hours"] || words["seconds"] || words["days"] || words["quantity"] || words["count"] || words["rows"] || words["rank"]:
+	case len(list) > 0 && money[list[len(list)-1]]: // input_tokens_bill is money
+		return 2
+	case words["tokens"] || words["hours"] || words["seconds"] || words["minutes"] || words["days"] || words["quantity"] ||
+		words["count"] || words["rows"] || words["rank"] || words["id"] || words["units"] || words["bucket"]:
 		return -1
 	}
-	for _, w := range []string{"cost", "bill", "credit", "credits", "amount", "spend", "forecast", "total", "savings", "delta",
-		"invoice", "tax", "balance", "value"} {
-		if words[w] {
-			return 2
-		}
-	}
-	return -1
+	return 2
 }
 
 // columnWords splits a column name into lower-case words: at underscores
