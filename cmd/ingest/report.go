@@ -163,10 +163,8 @@ func resolveReport(name string, reports []store.ReportInfo) (string, error) {
 		if r.Name == name {
 			return name, nil
 		}
-		if base, v, ok := strings.Cut(r.Name, "_v"); ok && base == name {
-			if n, err := strconv.Atoi(v); err == nil && n > newestV {
-				newest, newestV = r.Name, n
-			}
+		if base, v := splitVersion(r.Name); base == name && v > newestV {
+			newest, newestV = r.Name, v
 		}
 	}
 	if newest != "" {
@@ -178,7 +176,7 @@ func resolveReport(name string, reports []store.ReportInfo) (string, error) {
 	}
 	var nearest []near
 	for _, r := range reports {
-		base, _, _ := strings.Cut(r.Name, "_v")
+		base, _ := splitVersion(r.Name)
 		d := min(editDistance(name, r.Name), editDistance(name, base))
 		if d <= max(3, len(name)/3) || strings.Contains(r.Name, name) {
 			nearest = append(nearest, near{r.Name, d})
@@ -194,6 +192,19 @@ func resolveReport(name string, reports []store.ReportInfo) (string, error) {
 		msg = fmt.Sprintf("no report named %q; did you mean %s?", name, strings.Join(hints, ", "))
 	}
 	return "", fmt.Errorf("%w: %s", errUsage, msg)
+}
+
+// splitVersion splits daily_cost_v2 into daily_cost and 2 (-1: no version).
+func splitVersion(name string) (string, int) {
+	i := strings.LastIndex(name, "_v")
+	if i < 0 {
+		return name, -1
+	}
+	v, err := strconv.Atoi(name[i+2:])
+	if err != nil {
+		return name, -1
+	}
+	return name[:i], v
 }
 
 // editDistance is Levenshtein's distance between two names.
