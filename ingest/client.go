@@ -55,13 +55,13 @@ type ClientConfig struct {
 	// RateLimitPause is how long every request waits after a 429 without a
 	// Retry-After header (default: until the next minute starts, plus 1s).
 	RateLimitPause func(now time.Time) time.Time
+	Clock          Clock
+	HTTPClient     *http.Client
+	Logger         *slog.Logger
+	Metrics        Metrics
 	// PathLimits, when set, paces limits the API keeps per path by its
 	// rate-limit headers, and a 429 with them pauses that path only.
 	PathLimits *PathLimits
-	Clock      Clock
-	HTTPClient *http.Client
-	Logger     *slog.Logger
-	Metrics    Metrics
 }
 
 // Client calls an API: paced, retried, size-capped, and never showing or

@@ -83,14 +83,13 @@ COMMENT ON TABLE billing.soracom_summaries IS 'Soracom: the cost summaries of th
 CREATE TABLE billing.soracom_coupons (
     provider       text COLLATE "C" NOT NULL,
     account        text COLLATE "C" NOT NULL,
-    observed_on    date    NOT NULL,
     coupon_code    text COLLATE "C" NOT NULL,
     amount         numeric,
     balance        numeric,
     expiry_month   date,
-    PRIMARY KEY (provider, account, observed_on, coupon_code)
+    PRIMARY KEY (provider, account, coupon_code)
 );
-COMMENT ON TABLE billing.soracom_coupons IS 'Soracom: the coupons and their balances, as seen on a day.';
+COMMENT ON TABLE billing.soracom_coupons IS 'Soracom: the coupons and their balances, as last seen.';
 
 -- +goose Down
 DROP TABLE billing.soracom_coupons;

@@ -62,9 +62,10 @@ type SoracomSummary struct {
 	UpdatedAt    *time.Time      `db:"updated_at"`
 }
 
-// SoracomCoupon is a coupon and its balance as seen on a day.
+// SoracomCoupon is a coupon and its balance as last seen. (Keyed by the
+// day it was seen, an unchanged balance would only come back from
+// reprocess on its last day: a body is stored once.)
 type SoracomCoupon struct {
-	ObservedOn  time.Time        `db:"observed_on,key"`
 	CouponCode  string           `db:"coupon_code,key"`
 	Amount      *decimal.Decimal `db:"amount"`
 	Balance     *decimal.Decimal `db:"balance"`

@@ -241,19 +241,18 @@ func decodeSummaries(f *fetched) (decoded, error) {
 	return out, nil
 }
 
-// decodeCoupons reads GET /coupons, as seen on the day of the fetch.
+// decodeCoupons reads GET /coupons: every coupon and its balance now.
 func decodeCoupons(f *fetched) (decoded, error) {
 	o, err := jsontree.ParseObject(f.body)
 	if err != nil {
 		return decoded{}, err
 	}
 	r := &jsontree.Reader{}
-	day := f.observed.UTC().Truncate(24 * time.Hour)
 	var rows []store.SoracomCoupon
 	for i, item := range r.Arr(o.Get("couponList"), "couponList") {
 		path := fmt.Sprintf("couponList[%d]", i)
 		it := r.Obj(item, path)
-		c := store.SoracomCoupon{ObservedOn: day, Amount: r.Num(it, path, "amount", false), Balance: r.Num(it, path, "balance", false)}
+		c := store.SoracomCoupon{Amount: r.Num(it, path, "amount", false), Balance: r.Num(it, path, "balance", false)}
 		if id := r.ID(it, path, "couponCode", true); id != nil {
 			c.CouponCode = *id
 		}
@@ -269,8 +268,7 @@ func decodeCoupons(f *fetched) (decoded, error) {
 	if r.Err != nil {
 		return decoded{}, r.Err
 	}
-	scope := &store.Scope{Owner: f.owner, Equal: map[string]any{"observed_on": day}}
-	return decoded{writes: []store.Write{store.SoracomCoupons.Writes(f.owner, scope, rows...)}}, nil
+	return decoded{writes: []store.Write{store.SoracomCoupons.Writes(f.owner, nil, rows...)}}, nil
 }
 
 // zero is the decimal 0, for sums.
