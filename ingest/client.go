@@ -61,6 +61,9 @@ type ClientConfig struct {
 	HTTPClient        *http.Client
 	Logger            *slog.Logger
 	Metrics           Metrics
+	// PathLimits, when set, paces limits the API keeps per path by its
+	// rate-limit headers, and a 429 with them pauses that path only.
+	PathLimits *PathLimits
 }
 
 // Client calls an API: paced, retried, size-capped, and never showing or
@@ -70,6 +73,7 @@ type Client struct {
 	base   *url.URL
 	http   *http.Client
 	pacer  *Pacer
+	paths  *pathPacer // nil without PathLimits
 	logger *slog.Logger
 
 	requests, retries, rateLimited atomic.Int64
@@ -150,7 +154,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if pacer == nil {
 		pacer = NewPacer(cfg.Clock, cfg.RatePerMinute)
 	}
-	return &Client{cfg: cfg, base: base, http: &hc, pacer: pacer, logger: cfg.Logger}, nil
+	c := &Client{cfg: cfg, base: base, http: &hc, pacer: pacer, logger: cfg.Logger}
+	if cfg.PathLimits != nil {
+		c.paths = newPathPacer(*cfg.PathLimits, cfg.Clock)
+	}
+	return c, nil
 }
 
 // errRedirect is a redirect the client will not follow; retrying cannot
@@ -242,6 +250,9 @@ type Request struct {
 	URL string
 	// Label names the request in metrics (an endpoint family).
 	Label string
+	// Timeout, when set, bounds this request instead of the client's
+	// (a large download).
+	Timeout time.Duration
 }
 
 // Get fetches path (relative to the base URL) with query.
@@ -287,6 +298,11 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 				return nil, ctx.Err()
 			}
 		}
+		if c.paths != nil && withCredentials {
+			if err := c.paths.wait(ctx, c.cfg.PathLimits.Key(q)); err != nil {
+				return nil, err
+			}
+		}
 		waited, werr := c.pacer.wait(ctx)
 		c.cfg.Metrics.PacerWait(waited)
 		if werr != nil {
@@ -325,7 +341,11 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	if withCredentials {
 		ctx = context.WithValue(ctx, credentialed{}, true)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	timeout := c.cfg.Timeout
+	if q.Timeout > 0 {
+		timeout = q.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var body io.Reader
 	if q.Body != nil {
@@ -350,6 +370,8 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 		return nil, !errors.Is(err, errRedirect), fail(0, transportMessage(err))
 	}
 	defer resp.Body.Close()
+	pathLimited := c.paths != nil && withCredentials &&
+		c.paths.observe(c.cfg.PathLimits.Key(q), resp.Header, resp.StatusCode == http.StatusTooManyRequests)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	if err != nil {
 		return nil, true, fail(resp.StatusCode, "reading body: "+transportMessage(err))
@@ -363,17 +385,23 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.rateLimited.Add(1)
 		c.cfg.Metrics.RateLimited(c.cfg.Owner)
-		until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 			if wait := time.Duration(s) * time.Second; wait > c.cfg.MaxRateLimitPause || s > 1<<30 {
 				e := fail(resp.StatusCode, fmt.Sprintf("Retry-After %ds is longer than the %s the client waits (max-rate-limit-pause)", s, c.cfg.MaxRateLimitPause))
 				e.Reason = "rate_limited"
 				return nil, false, e
 			}
-			until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)
 		}
-		c.pacer.pause(until)
-		c.logger.WarnContext(ctx, "rate limited: pausing every request", "until", until.UTC().Format(time.RFC3339))
+		if pathLimited {
+			c.logger.WarnContext(ctx, "rate limited: pausing this path's requests", "path", q.Path)
+		} else {
+			until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+				until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)
+			}
+			c.pacer.pause(until)
+			c.logger.WarnContext(ctx, "rate limited: pausing every request", "until", until.UTC().Format(time.RFC3339))
+		}
 		e := fail(resp.StatusCode, "")
 		e.Reason = "rate_limited"
 		return nil, true, e
