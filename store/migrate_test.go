@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
+	"github.com/billing-warehouse/billing-warehouse/migrations"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
@@ -243,7 +245,13 @@ func TestConcurrentMigrators(t *testing.T) {
 	if err := holder.QueryRow(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if want := int(latest); applied != want {
+	// Versions may have gaps (branches number their migrations ahead), so
+	// count the files rather than trust the latest number.
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(files); applied != want {
 		t.Fatalf("goose_db_version has %d applied rows, want %d (each migration once)", applied, want)
 	}
 }
