@@ -11,12 +11,14 @@ import (
 	"text/tabwriter"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/ingest/cloudsigma"
 	"github.com/billing-warehouse/billing-warehouse/ingest/hyperstack"
 )
 
 // The providers this build knows: one line each.
 func init() {
 	ingest.Register(hyperstack.Provider)
+	ingest.Register(cloudsigma.Provider)
 }
 
 // sourcesCmd lists the configured sources, secrets shown as (set).
