@@ -88,9 +88,9 @@ func dec(r *jsontree.Reader, o jsontree.Object, path, key string, required bool)
 
 // entry is a ledger entry as the chain proof needs it, with its row.
 type entry struct {
-	row           store.CloudSigmaLedgerEntry
-	initial, end  decimal.Decimal
-	amount        decimal.Decimal
+	row          store.CloudSigmaLedgerEntry
+	initial, end decimal.Decimal
+	amount       decimal.Decimal
 }
 
 // decodeLedger reads one page of /ledger/.

@@ -298,4 +298,3 @@ func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
 	}
 	return s.decodeSnapshot(p.Endpoint, p.Body, p.Observed)
 }
-
