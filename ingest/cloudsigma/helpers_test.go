@@ -29,4 +29,3 @@ func newWrong(e *env, auth string, logger *slog.Logger) (ingest.Source, error) {
 		"api_url": e.url + "/api/2.0/", "username": user, "password": "nope-" + password, "auth": auth,
 	}}, ingest.Deps{Client: ingest.ClientConfig{Logger: logger, RatePerMinute: 1_000_000, BackoffBase: 1}})
 }
-
