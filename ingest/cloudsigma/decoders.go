@@ -209,36 +209,52 @@ func decodeUsage(body []byte) ([]usageSample, error) {
 	return out, nil
 }
 
-// rollUp sums samples per resource and hour, and per resource and UTC day.
-func rollUp(samples []usageSample) []store.CloudSigmaUsage {
-	type key struct {
-		res    string
-		secs   int
-		bucket time.Time
+// roller sums samples per resource and hour, and per resource and UTC
+// day, as they come: a day of a large account is a quarter of a million
+// samples, which are not kept.
+type roller struct {
+	sums  map[rollKey]*rollSum
+	order []rollKey
+}
+
+type rollKey struct {
+	res    string
+	secs   int
+	bucket time.Time
+}
+
+type rollSum struct {
+	units   decimal.Decimal
+	samples int
+	objects map[string]struct{}
+}
+
+func (r *roller) add(samples []usageSample) {
+	if r.sums == nil {
+		r.sums = map[rollKey]*rollSum{}
 	}
-	type sum struct {
-		units   decimal.Decimal
-		samples int
-		objects map[string]bool
-	}
-	sums := map[key]*sum{}
-	var order []key
 	for _, s := range samples {
-		for _, k := range []key{{s.resource, 3600, s.poll.Truncate(time.Hour)}, {s.resource, 86400, s.poll.Truncate(24 * time.Hour)}} {
-			x := sums[k]
+		for _, k := range [2]rollKey{{s.resource, 3600, s.poll.Truncate(time.Hour)}, {s.resource, 86400, s.poll.Truncate(24 * time.Hour)}} {
+			x := r.sums[k]
 			if x == nil {
-				x = &sum{objects: map[string]bool{}}
-				sums[k] = x
-				order = append(order, k)
+				x = &rollSum{objects: map[string]struct{}{}}
+				k.res = strings.Clone(k.res)
+				r.sums[k] = x
+				r.order = append(r.order, k)
 			}
 			x.units = x.units.Add(s.amount)
 			x.samples++
-			x.objects[s.uuid] = true
+			if _, ok := x.objects[s.uuid]; !ok {
+				x.objects[strings.Clone(s.uuid)] = struct{}{}
+			}
 		}
 	}
-	out := make([]store.CloudSigmaUsage, 0, len(order))
-	for _, k := range order {
-		x := sums[k]
+}
+
+func (r *roller) rows() []store.CloudSigmaUsage {
+	out := make([]store.CloudSigmaUsage, 0, len(r.order))
+	for _, k := range r.order {
+		x := r.sums[k]
 		out = append(out, store.CloudSigmaUsage{Resource: k.res, BucketSeconds: k.secs, BucketStart: k.bucket,
 			UnitSamples: x.units, Samples: x.samples, Objects: len(x.objects)})
 	}

@@ -38,7 +38,7 @@ func (s *Source) usageMonth(ctx context.Context, r *ingest.Run, m store.Window) 
 			if r.Draining() {
 				return
 			}
-			samples, raws, err := s.usageDay(ctx, r, w)
+			sums, raws, err := s.usageDay(ctx, r, w)
 			if err != nil {
 				r.Fail(ctx, "usage", w.Start.Format("2006-01-02"), err)
 				r.KeepRaw(ctx, raws)
@@ -47,7 +47,7 @@ func (s *Source) usageMonth(ctx context.Context, r *ingest.Run, m store.Window) 
 			day := w.Start.Truncate(24 * time.Hour)
 			r.Submit(ctx, ingest.Unit{Endpoint: "usage", ResourceID: w.Start.Format("2006-01-02"), Raws: raws,
 				Writes: []store.Write{store.CloudSigmaUsages.Writes(s.owner,
-					&store.Scope{Owner: s.owner, RangeColumn: "bucket_start", From: day, To: day.Add(24 * time.Hour)}, rollUp(samples)...)},
+					&store.Scope{Owner: s.owner, RangeColumn: "bucket_start", From: day, To: day.Add(24 * time.Hour)}, sums.rows()...)},
 				State: &ingest.UnitState{Key: key, Fingerprint: print}})
 		})
 	}
@@ -59,8 +59,8 @@ func (s *Source) usageMonth(ctx context.Context, r *ingest.Run, m store.Window) 
 // time instead: each page starts at the newest poll of the page before,
 // whose samples (perhaps cut off by the page's end) are dropped there and
 // read whole here. A poll larger than a page doubles the page.
-func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) ([]usageSample, [][]any, error) {
-	var out []usageSample
+func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*roller, [][]any, error) {
+	out := &roller{}
 	var raws [][]any
 	from, limit := w.Start, usageLimit
 	for {
@@ -75,7 +75,8 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) ([
 			return nil, raws, fmt.Errorf("from %s: %w", apiTime(from), err)
 		}
 		if len(page) < limit {
-			return append(out, page...), raws, nil
+			out.add(page)
+			return out, raws, nil
 		}
 		last := page[len(page)-1].poll
 		n := len(page)
@@ -89,7 +90,7 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) ([
 			limit *= 2
 			continue
 		}
-		out = append(out, page[:n]...)
+		out.add(page[:n])
 		from = last
 	}
 }
