@@ -14,8 +14,10 @@ type Authenticator interface {
 	// Sign adds credentials to a request for the API's host. The returned
 	// func (nil: none) is called once with the answer's status (0 when no
 	// answer came) and headers, before the answer is used. For a 401 it
-	// reports whether it took new credentials from the challenge; the
-	// request is then sent once more, at once, through the pacer.
+	// reports whether it took new credentials from the challenge worth
+	// trying; the request is then sent once more, at once, through the
+	// pacer (and, should that meet a renewing 401 too, retried with
+	// backoff like a 5xx).
 	Sign(req *http.Request) (answered func(status int, h http.Header) (renewed bool))
 }
 

@@ -384,7 +384,9 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	} else {
 		e.Message = strings.TrimSpace(store.Clip(string(data), 200))
 	}
-	return nil, resp.StatusCode >= 500, e
+	// New credentials are tried at once; should they go stale before they
+	// arrive, they are retried like a 5xx.
+	return nil, resp.StatusCode >= 500 || renewed, e
 }
 
 // transportMessage describes a transport error without the URL, which Go's

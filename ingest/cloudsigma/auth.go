@@ -72,7 +72,7 @@ func (d *digestAuth) Sign(req *http.Request) func(int, http.Header) bool {
 	// Without a nonce the request goes unsigned: its 401 brings one.
 	return func(status int, h http.Header) bool {
 		if status == http.StatusUnauthorized {
-			fresh := d.challenge(h)
+			fresh, stale := d.challenge(h)
 			if fresh != nil {
 				d.mu.Lock()
 				if old := d.reserved[key]; old != nil {
@@ -81,7 +81,10 @@ func (d *digestAuth) Sign(req *http.Request) func(int, http.Header) bool {
 				d.reserved[key] = fresh
 				d.mu.Unlock()
 			}
-			return fresh != nil // the used nonce is stale or refused: dropped
+			// The used nonce is dropped. Sending again only helps when the
+			// request went unsigned or its nonce was merely stale: a
+			// refused password is not tried twice.
+			return fresh != nil && (n == nil || stale)
 		}
 		if n != nil {
 			d.give(n)
@@ -96,9 +99,9 @@ func (d *digestAuth) give(n *nonce) {
 	d.mu.Unlock()
 }
 
-// challenge reads the Digest challenges of a 401 and returns the best.
-func (d *digestAuth) challenge(h http.Header) *nonce {
-	var best *nonce
+// challenge reads the Digest challenges of a 401 and returns the best,
+// and whether it says the nonce used was stale.
+func (d *digestAuth) challenge(h http.Header) (best *nonce, stale bool) {
 	for _, v := range h.Values("WWW-Authenticate") {
 		scheme, params, _ := strings.Cut(v, " ")
 		if !strings.EqualFold(scheme, "Digest") {
@@ -114,9 +117,10 @@ func (d *digestAuth) challenge(h http.Header) *nonce {
 		}
 		if best == nil || alg == "SHA-256" {
 			best = &nonce{value: p["nonce"], realm: p["realm"], opaque: p["opaque"], algorithm: alg}
+			stale = strings.EqualFold(p["stale"], "true")
 		}
 	}
-	return best
+	return best, stale
 }
 
 func qopAuth(qop string) bool {
