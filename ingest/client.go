@@ -33,6 +33,9 @@ type ClientConfig struct {
 	// Authorize adds the credentials to a request for the base URL's host.
 	// Requests elsewhere (a signed download link) never get them.
 	Authorize func(*http.Request)
+	// Auth, instead of Authorize, signs requests whose credentials a 401
+	// renews (HTTP Digest); see Authenticator.
+	Auth Authenticator
 	// ErrorEnvelope reads the API's error body into a reason and message.
 	// Default: none, the body's first 200 characters as the message.
 	ErrorEnvelope func(body []byte) (reason, message string)
@@ -200,6 +203,7 @@ type APIError struct {
 	Reason       string // error_reason of the API's error envelope, if any
 	Message      string
 	Attempts     int
+	renewed      bool // a 401 whose challenge gave new credentials
 }
 
 func (e *APIError) Error() string {
@@ -287,8 +291,9 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 		shown = p.Host + p.Path // never the query: it may hold a signature
 	}
 	var last *APIError
+	resent := false // a 401's new credentials are tried once, at once
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		if attempt > 1 {
+		if attempt > 1 && !(last != nil && last.renewed) {
 			c.retries.Add(1)
 			c.cfg.Metrics.Retry(c.cfg.Owner, q.Label)
 			wait := c.cfg.BackoffBase << (attempt - 2)
@@ -318,6 +323,12 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 			return nil, ctx.Err()
 		}
 		last = apiErr
+		if apiErr.renewed && !resent {
+			resent = true
+			attempt--
+			continue
+		}
+		apiErr.renewed = false
 		if !retry {
 			return nil, apiErr
 		}
@@ -364,12 +375,21 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 			c.cfg.Authorize(req)
 		}
 	}
+	var answered func(int, http.Header) bool
+	if withCredentials && c.cfg.Auth != nil {
+		answered = c.cfg.Auth.Sign(req)
+	}
+	if answered == nil {
+		answered = func(int, http.Header) bool { return false }
+	}
 	req.Header.Set("User-Agent", "billing-warehouse/"+version.Get().Version+" (+https://github.com/billing-warehouse/billing-warehouse)")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		answered(0, nil)
 		return nil, !errors.Is(err, errRedirect), fail(0, transportMessage(err))
 	}
 	defer resp.Body.Close()
+	renewed := answered(resp.StatusCode, resp.Header) && resp.StatusCode == http.StatusUnauthorized
 	pathLimited := c.paths != nil && withCredentials &&
 		c.paths.observe(c.cfg.PathLimits.Key(q), resp.Header, resp.StatusCode == http.StatusTooManyRequests)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
@@ -407,12 +427,15 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 		return nil, true, e
 	}
 	e := fail(resp.StatusCode, "")
+	e.renewed = renewed
 	if withCredentials {
 		e.Reason, e.Message = c.cfg.ErrorEnvelope(data)
 	} else {
 		e.Message = strings.TrimSpace(store.Clip(string(data), 200))
 	}
-	return nil, resp.StatusCode >= 500, e
+	// New credentials are tried at once; should they go stale before they
+	// arrive, they are retried like a 5xx.
+	return nil, resp.StatusCode >= 500 || renewed, e
 }
 
 // transportMessage describes a transport error without the URL, which Go's

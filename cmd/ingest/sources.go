@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/ingest/cloudsigma"
 	"github.com/billing-warehouse/billing-warehouse/ingest/hyperstack"
 	"github.com/billing-warehouse/billing-warehouse/ingest/soracom"
 )
@@ -19,6 +20,7 @@ import (
 func init() {
 	ingest.Register(hyperstack.Provider)
 	ingest.Register(soracom.Provider)
+	ingest.Register(cloudsigma.Provider)
 }
 
 // sourcesCmd lists the configured sources, secrets shown as (set).
