@@ -21,6 +21,9 @@ build: ## build the binaries into bin/
 test: ## run every test against a real PostgreSQL (found or started by scripts/pg.sh)
 	$(PG) binaries
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -count=1 -timeout 20m ./...
+	@echo "the system scenarios again, with the Citus-compatible write path forced"
+	$(PG) with TEST_DATABASE_URL -- env TEST_WRITE_PATH=citus $(GO) test -count=1 -timeout 20m \
+		-run '^(TestBackfillMatchesModel|TestFaultsConverge|TestIdenticalRerunWritesNothing|TestReprocess)$$' ./ingest/hyperstack
 
 .PHONY: lint
 lint: ## gofmt must have nothing to say; go vet must pass

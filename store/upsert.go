@@ -34,6 +34,7 @@ type Table struct {
 	goTypes                                      map[string]reflect.Type
 	stage, merge, scopeDelete, unstaged, analyze string
 	keep, mergeObjects                           []int // positions in a row
+	citus                                        citusStatement
 }
 
 // columns is Key then Values: the order rows are given in.
@@ -200,10 +201,11 @@ SELECT (SELECT count(*) FROM %[1]s),
         WHERE m.old_value IS NOT NULL
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), strings.Join(oldMeasures, ", "))
 	}
-	// %%s is filled per call with a DELETE of the stale rows (see
-	// deleteOne and deleteMany).
+	// The two %%s are filled per call: CTEs the DELETE reads (only the
+	// citus write path has any, see citus.go), and a DELETE of the stale
+	// rows (see deleteOne and deleteMany).
 	t.scopeDelete = fmt.Sprintf(`
-WITH gone AS (
+WITH %%s gone AS (
     %%s
     RETURNING t.*
 ), history AS (
@@ -218,6 +220,7 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`, goneHistory
 	// columns too took most of the time of an ANALYZE (keepStatistics).
 	// Autovacuum measures the whole table later, for the reports.
 	t.analyze = fmt.Sprintf("ANALYZE %s (%s)", target, keys)
+	t.prepareCitus()
 	return t
 }
 
@@ -322,6 +325,7 @@ func (t *Table) fold(earlier, later []any) []any {
 type Batch struct {
 	tx     pgx.Tx
 	runID  int64
+	citus  bool // the citus write path (see WritePath)
 	Result map[string]*WriteResult
 	tables map[string]*Table // by name, the tables written
 }
@@ -409,8 +413,11 @@ func (b *Batch) deleteOne(ctx context.Context, t *Table, scope *Scope) (deleted,
 	if err != nil {
 		return 0, 0, err
 	}
-	del := fmt.Sprintf("DELETE FROM %s t WHERE %s AND %s", quote(t.Name), cond, t.unstaged)
-	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, del), append([]any{b.runID}, args...)...).Scan(&deleted, &restated); err != nil {
+	with, del := "", fmt.Sprintf("DELETE FROM %s t WHERE %s AND %s", quote(t.Name), cond, t.unstaged)
+	if b.citus {
+		with, del = t.citusDeleteOne(cond)
+	}
+	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, with, del), append([]any{b.runID}, args...)...).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
 	return deleted, restated, nil
@@ -472,7 +479,11 @@ func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (dele
             SELECT t.ctid AS row_id FROM %[1]s t WHERE %[3]s AND %[4]s OFFSET 0
         ) x
     ) stale WHERE t.ctid = stale.row_id`, quote(t.Name), name.Sanitize(), strings.Join(conds, " AND "), t.unstaged)
-	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, del), b.runID).Scan(&deleted, &restated); err != nil {
+	with, args := "", []any{b.runID}
+	if b.citus {
+		with, del, args = t.citusDeleteMany(name.Sanitize(), copyCols, conds, scopes, b.runID)
+	}
+	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, with, del), args...).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
 	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name.Sanitize()); err != nil {
@@ -551,7 +562,7 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off"); err != nil {
 				return err
 			}
-			b = &Batch{tx: tx, runID: runID, Result: map[string]*WriteResult{}, tables: map[string]*Table{}}
+			b = &Batch{tx: tx, runID: runID, citus: s.writePath == WritePathCitus, Result: map[string]*WriteResult{}, tables: map[string]*Table{}}
 			return fn(ctx, b)
 		})
 	}

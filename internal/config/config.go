@@ -30,6 +30,7 @@ type Config struct {
 	Listen           string // address of serve's HTTP endpoints
 	ShutdownGrace    time.Duration
 	RunAtStart       bool
+	WritePath        string // auto, plain or citus (store.WritePath)
 }
 
 // ErrInvalid marks a configuration that cannot work.
@@ -111,6 +112,15 @@ var Settings = []setting{
 			}
 			c.RunAtStart = b
 			return nil
+		}},
+	{"write-path", "INGEST_WRITE_PATH", "auto", "the writer's statements: plain (fastest on one PostgreSQL server), citus (valid on Citus and on PostgreSQL), or auto (citus when the citus extension is installed)", false,
+		func(c *Config, v string) error {
+			switch v {
+			case "auto", "plain", "citus":
+				c.WritePath = v
+				return nil
+			}
+			return fmt.Errorf("want auto, plain or citus, got %q", v)
 		}},
 }
 
