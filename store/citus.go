@@ -137,3 +137,18 @@ func (t *Table) citusDeleteMany(scopeTable string, scopeCols, conds []string, sc
 	}
 	return render("many_with", st), render("many_delete", st), args
 }
+
+// singleOwner says whether rows (ordered by key, which starts with provider
+// and account) all belong to one account, and which.
+func singleOwner(rows [][]any) (Owner, bool) {
+	if len(rows) == 0 {
+		return Owner{}, false
+	}
+	first, last := rows[0], rows[len(rows)-1]
+	if first[0] != last[0] || first[1] != last[1] {
+		return Owner{}, false
+	}
+	p, ok1 := first[0].(string)
+	a, ok2 := first[1].(string)
+	return Owner{Provider: p, Account: a}, ok1 && ok2
+}

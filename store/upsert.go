@@ -35,6 +35,7 @@ type Table struct {
 	stage, merge, scopeDelete, unstaged, analyze string
 	keep, mergeObjects                           []int // positions in a row
 	citus                                        citusStatement
+	mergeOwner                                   string // the merge of one account's rows, on the citus path
 }
 
 // columns is Key then Values: the order rows are given in.
@@ -161,17 +162,25 @@ func (t *Table) prepare() *Table {
         WHERE m.old_value IS NOT NULL AND m.old_value IS DISTINCT FROM m.new_value
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "c"), keys, strings.Join(measures, ", "))
 	}
-	differs, update := "false", "SELECT 1 WHERE false"
+	// The citus path's merge reads and updates only the batch's account,
+	// given as $2 and $3, so that Citus routes it to one shard (see
+	// citus.go); the plain merge joins the whole table.
+	ownerRows := fmt.Sprintf(`(SELECT * FROM %s WHERE "provider" = $2 AND "account" = $3)`, target)
+	ownerCond := `t."provider" = $2 AND t."account" = $3 AND `
+	differs, update, updateOwner := "false", "SELECT 1 WHERE false", "SELECT 1 WHERE false"
 	if len(t.Values) > 0 {
 		differs = fmt.Sprintf("(%s) IS DISTINCT FROM (%s)", quoteAll(t.Values, "t."), strings.Join(merged, ", "))
-		update = fmt.Sprintf(`UPDATE %s t SET %s FROM changed s
-        WHERE NOT s._new AND %s AND %s
-        RETURNING %s`, target, strings.Join(updateSet, ", "), on, differs, quoteAll(t.Key, "t."))
+		updateSQL := `UPDATE %s t SET %s FROM changed s
+        WHERE NOT s._new AND %s%s AND %s
+        RETURNING %s`
+		update = fmt.Sprintf(updateSQL, target, strings.Join(updateSet, ", "), "", on, differs, quoteAll(t.Key, "t."))
+		updateOwner = fmt.Sprintf(updateSQL, target, strings.Join(updateSet, ", "), ownerCond, on, differs, quoteAll(t.Key, "t."))
 	}
-	t.merge = fmt.Sprintf(`
+	mergeSQL := func(read, update string) string {
+		return fmt.Sprintf(`
 WITH changed AS (
     SELECT s.*, t.%[5]s IS NULL AS _new%[6]s
-    FROM %[1]s s LEFT JOIN %[2]s t ON %[7]s
+    FROM %[1]s s LEFT JOIN %[11]s t ON %[7]s
     WHERE t.%[5]s IS NULL OR %[8]s
 ), ins AS (
     INSERT INTO %[2]s (%[4]s)
@@ -186,8 +195,10 @@ SELECT (SELECT count(*) FROM %[1]s),
        (SELECT count(*) FROM ins),
        (SELECT count(*) FROM upd),
        (SELECT count(*) FROM history)`,
-		stage, target, keys, quoteAll(t.columns(), ""), pgx.Identifier{t.Key[0]}.Sanitize(),
-		strings.Join(oldCols, ""), on, differs, update, history)
+			stage, target, keys, quoteAll(t.columns(), ""), pgx.Identifier{t.Key[0]}.Sanitize(),
+			strings.Join(oldCols, ""), on, differs, update, history, read)
+	}
+	t.merge, t.mergeOwner = mergeSQL(target, update), mergeSQL(ownerRows, updateOwner)
 
 	var oldMeasures []string
 	for _, c := range t.Tracked {
@@ -366,7 +377,11 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 		r.Deleted, r.Restated = deleted, restated
 	}
 	var staged, restated int64
-	if err := b.tx.QueryRow(ctx, t.merge, b.runID).Scan(&staged, &r.Inserted, &r.Updated, &restated); err != nil {
+	merge, args := t.merge, []any{b.runID}
+	if owner, one := singleOwner(rows); b.citus && one {
+		merge, args = t.mergeOwner, append(args, owner.Provider, owner.Account)
+	}
+	if err := b.tx.QueryRow(ctx, merge, args...).Scan(&staged, &r.Inserted, &r.Updated, &restated); err != nil {
 		return fmt.Errorf("merge into %s: %w", t.Name, err)
 	}
 	r.Unchanged = staged - r.Inserted - r.Updated
