@@ -39,7 +39,7 @@ demo: build ## find or start PostgreSQL, migrate, backfill the simulated billing
 	@$(PG) with DATABASE_URL $(DEMO_DB) -- scripts/demo.sh
 
 .PHONY: bench
-bench: ## run the benchmarks (not in CI; about 3 minutes); results in bench/results/*.json
+bench: ## run the benchmarks (not in CI; about 15 minutes); results in bench/results/*.json
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/hyperstacksim ./store
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./bench
 
