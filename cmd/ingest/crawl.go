@@ -68,7 +68,8 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*st
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: int32(cfg.Concurrency + 4), Logger: logger})
+	s, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: int32(cfg.Concurrency + 4), Logger: logger,
+		WritePath: store.WritePath(cfg.WritePath)})
 	if err != nil {
 		return nil, err
 	}
