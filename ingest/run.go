@@ -202,7 +202,7 @@ func (c *Crawler) Progress() []Progress {
 		r.progressMu.Unlock()
 		out = append(out, p)
 	}
-	slicesSortProgress(out)
+	sortProgress(out)
 	return out
 }
 
