@@ -1,0 +1,81 @@
+package reports_test
+
+import (
+	"testing"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
+)
+
+// sourcesFixture: a Soracom account in JPY with a closed September (coupons,
+// tax, a monthly fee and a free tier) and a preliminary October (an
+// "Adjustment for 202609" correction), and two CloudSigma locations, Zurich
+// in CHF (a payment, a promotion, a subscription bought on Sep 15 for Sep 16
+// to Oct 16, bursts, a licence, a refund) and San Jose in USD (a burst and a
+// payment). Every account's last run looked at Oct 16, 12:00.
+const sourcesFixture = `
+INSERT INTO billing.accounts (provider, account, display_name, provider_account_id, currency, region) VALUES
+  ('soracom', 'fleet-jp', 'Fleet JP', 'OP0012345678', 'JPY', 'jp'),
+  ('cloudsigma', 'sigma-zrh', NULL, NULL, 'CHF', 'zrh'),
+  ('cloudsigma', 'sigma-sjc', NULL, NULL, 'USD', 'sjc');
+INSERT INTO ingest.runs (provider, account, trigger, status, window_start, window_end, started_at, finished_at) VALUES
+  ('soracom', 'fleet-jp', 'schedule', 'succeeded', '2026-10-01 00:00Z', '2026-10-16 12:00Z', '2026-10-16 12:00Z', '2026-10-16 12:05Z'),
+  ('cloudsigma', 'sigma-zrh', 'schedule', 'succeeded', '2026-10-01 00:00Z', '2026-10-16 12:00Z', '2026-10-16 12:00Z', '2026-10-16 12:05Z'),
+  ('cloudsigma', 'sigma-sjc', 'schedule', 'succeeded', '2026-10-01 00:00Z', '2026-10-16 12:00Z', '2026-10-16 12:00Z', '2026-10-16 12:05Z');
+INSERT INTO billing.resources (provider, account, family, resource_id, name) VALUES
+  ('soracom', 'fleet-jp', 'sim', 'sim-a', 'gateway-a'), ('soracom', 'fleet-jp', 'sim', 'sim-b', NULL);
+-- September: 100 + 50 + 10 daily, a monthly fee of 90, a free tier of -30:
+-- 220 before tax; coupons 20, tax 10% of 200 = 20: 220. October so far:
+-- 200 + 100, a fee of 90, an adjustment of -10 for September: 380, tax 38.
+INSERT INTO billing.soracom_bills (provider, account, billing_month, amount, applied_coupon_amount, currency, state, payment_status, payment_transaction_id, final_amount) VALUES
+  ('soracom', 'fleet-jp', '2026-09-01', 220, 20, 'JPY', 'closed', 'paid', 'tx-202609', 220),
+  ('soracom', 'fleet-jp', '2026-10-01', 418, NULL, 'JPY', 'temporary', NULL, NULL, NULL);
+INSERT INTO billing.soracom_bill_items (provider, account, billing_month, charge_date, monthly, family, resource_id, bill_item_name, imsi, unit_price, quantity, amount, tags, corrects_month) VALUES
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 500, 100, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-02', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 250, 50, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', false, 'sim', 'sim-b', 'Basic charge (plan01s)', '4402', 10, 1, 10, NULL, NULL),
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', true, 'sim', 'sim-b', 'Monthly fee (plan-KM1)', '4402', 90, 1, 90, NULL, NULL),
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', true, 'account', '', 'Free tier (data traffic)', NULL, -30, 1, -30, NULL, NULL),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 1000, 200, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-02', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 500, 100, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', true, 'sim', 'sim-b', 'Monthly fee (plan-KM1)', '4402', 90, 1, 90, NULL, NULL),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', true, 'account', '', 'Adjustment for 202609', NULL, -10, 1, -10, NULL, '2026-09-01');
+INSERT INTO billing.soracom_daily_bills (provider, account, billing_month, day, amount, currency) VALUES
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', 110, 'JPY'), ('soracom', 'fleet-jp', '2026-09-01', '2026-09-02', 50, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', 200, 'JPY'), ('soracom', 'fleet-jp', '2026-10-01', '2026-10-02', 100, 'JPY');
+-- Zurich, September: a subscription (60) and two cpu bursts (4), a promotion
+-- of 25; October: a mem burst (3), a licence (5), a refund of 1.25.
+INSERT INTO billing.cloudsigma_ledger_entries (provider, account, entry_id, time, amount, initial_balance, end_balance, currency, kind, resource, resource_amount, interval_seconds, reference, reason) VALUES
+  ('cloudsigma', 'sigma-zrh', '1', '2026-09-01 00:00:05Z', -500, 0, 500, 'CHF', 'payment', NULL, NULL, NULL, 'pay-1', 'Payment through card - pay-1'),
+  ('cloudsigma', 'sigma-zrh', '2', '2026-09-03 08:00Z', -25, 500, 525, 'CHF', 'promotion', NULL, NULL, NULL, 'WELCOME25', 'Promotional credit - WELCOME25'),
+  ('cloudsigma', 'sigma-zrh', '3', '2026-09-15 23:00Z', 60, 525, 465, 'CHF', 'subscription', 'dssd', NULL, NULL, 'sub-1', 'Subscription: 100.00 GB of dssd for 1 month - sub-1'),
+  ('cloudsigma', 'sigma-zrh', '4', '2026-09-20 10:00Z', 1.5, 465, 463.5, 'CHF', 'burst', 'cpu', 2000, 300, NULL, 'Burst: 2.00 GHz of cpu for 5 minutes at 2026-09-20 10:00'),
+  ('cloudsigma', 'sigma-zrh', '5', '2026-09-20 11:00Z', 2.5, 463.5, 461, 'CHF', 'burst', 'cpu', 3000, 300, NULL, 'Burst: 3.00 GHz of cpu for 5 minutes at 2026-09-20 11:00'),
+  ('cloudsigma', 'sigma-zrh', '6', '2026-10-02 10:00Z', 3, 461, 458, 'CHF', 'burst', 'mem', 1073741824, 300, NULL, 'Burst: 1.00 GB of mem for 5 minutes at 2026-10-02 10:00'),
+  ('cloudsigma', 'sigma-zrh', '7', '2026-10-02 11:00Z', 5, 458, 453, 'CHF', 'licence', 'msft_win', 2, 300, NULL, 'Burst: 2.00 of msft_win for 5 minutes at 2026-10-02 11:00'),
+  ('cloudsigma', 'sigma-zrh', '8', '2026-10-05 09:00Z', -1.25, 453, 454.25, 'CHF', 'refund', NULL, NULL, NULL, NULL, 'Refund'),
+  ('cloudsigma', 'sigma-sjc', '1', '2026-10-01 00:00:05Z', -100, 0, 100, 'USD', 'payment', NULL, NULL, NULL, 'pay-2', 'Payment through card - pay-2'),
+  ('cloudsigma', 'sigma-sjc', '2', '2026-10-01 12:00Z', 7.5, 100, 92.5, 'USD', 'burst', 'cpu', 10000, 300, NULL, 'Burst: 10.00 GHz of cpu for 5 minutes at 2026-10-01 12:00');
+INSERT INTO billing.cloudsigma_subscriptions (provider, account, subscription_id, uuid, resource, amount, price, currency, period, start_time, end_time, status, auto_renew, discount_amount, discount_percent) VALUES
+  ('cloudsigma', 'sigma-zrh', '11', 'sub-1', 'dssd', 107374182400, 60, 'CHF', '1 month', '2026-09-16 00:00Z', '2026-10-16 00:00Z', 'inactive', false, 20, 25);
+INSERT INTO billing.credit_observations (provider, account, observed_hour, credit, threshold) VALUES
+  ('cloudsigma', 'sigma-zrh', '2026-10-16 12:00Z', 400, 50), ('cloudsigma', 'sigma-sjc', '2026-10-16 12:00Z', 92.5, NULL);
+INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind) VALUES
+  ('soracom', 'fleet-jp', 'billing.soracom_bills', '{"provider": "soracom", "account": "fleet-jp", "billing_month": "2026-09-01"}',
+   'final_amount', 230, 220, 1, '2026-10-10 00:00Z', 'correction');
+`
+
+func TestSourcesV2Views(t *testing.T) {
+	t.Parallel()
+	conn := dbtest.Conn(t, dbtest.New(t))
+	exec(t, conn, sourcesFixture)
+
+	expect(t, "account_month_cost_v1", query(t, conn, `SELECT provider, account, billing_month, currency, billed_cost, list_cost, credits, tax, invoice_total,
+		state, source_rows FROM reports.account_month_cost_v1 ORDER BY 1, 2, 3`),
+		[]string{
+			"cloudsigma|sigma-sjc|2026-10-01|USD|7.5|7.5|0|<nil>|7.5|open|1",
+			"cloudsigma|sigma-zrh|2026-09-01|CHF|64|84|25|<nil>|64|closed|4",
+			"cloudsigma|sigma-zrh|2026-10-01|CHF|8|8|1.25|<nil>|8|open|3",
+			"soracom|fleet-jp|2026-09-01|JPY|220|250|20|20|220|closed|5",
+			"soracom|fleet-jp|2026-10-01|JPY|380|380|0|38|418|open|4",
+		})
+}
