@@ -78,4 +78,73 @@ func TestSourcesV2Views(t *testing.T) {
 			"soracom|fleet-jp|2026-09-01|JPY|220|250|20|20|220|closed|5",
 			"soracom|fleet-jp|2026-10-01|JPY|380|380|0|38|418|open|4",
 		})
+
+	// Soracom: daily rows on their day; the monthly fee (90) and free tier
+	// (-30) of September spread over its 30 days, October's fee and
+	// adjustment over the two days evaluated so far.
+	expect(t, "daily_cost_v2 soracom", query(t, conn, `SELECT currency, day, service, billed_cost, amortized_cost FROM reports.daily_cost_v2
+		WHERE provider = 'soracom' AND day IN ('2026-09-01', '2026-09-30', '2026-10-01', '2026-10-02', '2026-10-03') ORDER BY 2, 3`),
+		[]string{
+			"JPY|2026-09-01|account|<nil>|-1", "JPY|2026-09-01|sim|110|113",
+			"JPY|2026-09-30|account|<nil>|-1", "JPY|2026-09-30|sim|<nil>|3",
+			"JPY|2026-10-01|account|<nil>|-5", "JPY|2026-10-01|sim|200|245",
+			"JPY|2026-10-02|account|<nil>|-5", "JPY|2026-10-02|sim|100|145",
+		})
+	// CloudSigma: the subscription's 60 billed on Sep 15 and amortized at 2 a
+	// day from Sep 16 to Oct 15; credits and payments are no cost.
+	expect(t, "daily_cost_v2 cloudsigma", query(t, conn, `SELECT account, currency, day, service, billed_cost, amortized_cost FROM reports.daily_cost_v2
+		WHERE provider = 'cloudsigma' AND day IN ('2026-09-03', '2026-09-15', '2026-09-16', '2026-09-20', '2026-10-01', '2026-10-02', '2026-10-15', '2026-10-16')
+		ORDER BY 1, 3, 4`),
+		[]string{
+			"sigma-sjc|USD|2026-10-01|cpu|7.5|7.5",
+			"sigma-zrh|CHF|2026-09-15|dssd|60|0",
+			"sigma-zrh|CHF|2026-09-16|dssd|<nil>|2",
+			"sigma-zrh|CHF|2026-09-20|cpu|4|4",
+			"sigma-zrh|CHF|2026-09-20|dssd|<nil>|2",
+			"sigma-zrh|CHF|2026-10-01|dssd|<nil>|2",
+			"sigma-zrh|CHF|2026-10-02|dssd|<nil>|2",
+			"sigma-zrh|CHF|2026-10-02|mem|3|3",
+			"sigma-zrh|CHF|2026-10-02|msft_win|5|5",
+			"sigma-zrh|CHF|2026-10-15|dssd|<nil>|2",
+		})
+	// A month's amortized days add up to its total: Soracom's pre-tax CSV sum,
+	// CloudSigma's debits with the subscription amortized (4 + 15 x 2 in September).
+	expect(t, "daily_cost_v2 months", query(t, conn, `SELECT provider, account, currency, date_trunc('month', day)::date, sum(billed_cost), sum(amortized_cost)
+		FROM reports.daily_cost_v2 WHERE provider <> 'hyperstack' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4`),
+		[]string{
+			"cloudsigma|sigma-sjc|USD|2026-10-01|7.5|7.5",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|64|34",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|8|38",
+			"soracom|fleet-jp|JPY|2026-09-01|160|220",
+			"soracom|fleet-jp|JPY|2026-10-01|300|380",
+		})
+
+	expect(t, "top_resources_v2", query(t, conn, `SELECT provider, account, currency, billing_month, rank, resource_family, resource_id, resource_name,
+		billed_cost, share_of_month FROM reports.top_resources_v2 ORDER BY 1, 2, 4, 5`),
+		[]string{
+			"cloudsigma|sigma-sjc|USD|2026-10-01|1|cpu|cpu|<nil>|7.5|1",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|1|dssd|dssd|<nil>|30|0.882353",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|2|cpu|cpu|<nil>|4|0.117647",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|1|dssd|dssd|<nil>|30|0.789474",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|2|msft_win|msft_win|<nil>|5|0.131579",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|3|mem|mem|<nil>|3|0.078947",
+			"soracom|fleet-jp|JPY|2026-09-01|1|sim|sim-a|gateway-a|150|0.6",
+			"soracom|fleet-jp|JPY|2026-09-01|2|sim|sim-b|<nil>|100|0.4",
+			"soracom|fleet-jp|JPY|2026-10-01|1|sim|sim-a|gateway-a|300|0.769231",
+			"soracom|fleet-jp|JPY|2026-10-01|2|sim|sim-b|<nil>|90|0.230769",
+		})
+
+	// Soracom October: 380 over the 2 days evaluated -> 5890; September's first
+	// two days cost 112 + 52. Zurich October: 38 over 15.5 days -> 76; September's
+	// first 15.5 days: half of Sep 16's 2.
+	expect(t, "month_to_date_v2", query(t, conn, `SELECT provider, account, currency, billing_month, closed, billed_to_date, list_to_date, days_elapsed,
+		month_days, forecast_month_end, previous_month_same_period, previous_month_total, change_to_date_pct, forecast_change_pct
+		FROM reports.month_to_date_v2 WHERE provider <> 'hyperstack' ORDER BY 1, 2, 4`),
+		[]string{
+			"cloudsigma|sigma-sjc|USD|2026-10-01|false|7.5|<nil>|15.5|31|15|<nil>|<nil>|<nil>|<nil>",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|true|34|<nil>|30|30|34|<nil>|<nil>|<nil>|<nil>",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|false|38|<nil>|15.5|31|76|1|34|3700|123.53",
+			"soracom|fleet-jp|JPY|2026-09-01|true|220|250|30|30|220|<nil>|<nil>|<nil>|<nil>",
+			"soracom|fleet-jp|JPY|2026-10-01|false|380|380|2|31|5890|164|220|131.71|2577.27",
+		})
 }
