@@ -147,4 +147,13 @@ func TestSourcesV2Views(t *testing.T) {
 			"soracom|fleet-jp|JPY|2026-09-01|true|220|250|30|30|220|<nil>|<nil>|<nil>|<nil>",
 			"soracom|fleet-jp|JPY|2026-10-01|false|380|380|2|31|5890|164|220|131.71|2577.27",
 		})
+
+	// Zurich: Oct 9-15 amortized 2 a day; 400 down to the limit of 50 lasts 175
+	// days. San Jose spent nothing that week. Soracom is post-paid: no rows.
+	expect(t, "credit_runway_v2", query(t, conn, `SELECT provider, account, currency, credit, avg_daily_cost_7d, days_left, runs_out_on
+		FROM reports.credit_runway_v2 ORDER BY 1, 2`),
+		[]string{
+			"cloudsigma|sigma-sjc|USD|92.5|<nil>|<nil>|<nil>",
+			"cloudsigma|sigma-zrh|CHF|400|2|175|2027-04-09",
+		})
 }
