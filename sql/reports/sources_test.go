@@ -59,6 +59,14 @@ INSERT INTO billing.cloudsigma_subscriptions (provider, account, subscription_id
   ('cloudsigma', 'sigma-zrh', '11', 'sub-1', 'dssd', 107374182400, 60, 'CHF', '1 month', '2026-09-16 00:00Z', '2026-10-16 00:00Z', 'inactive', false, 20, 25);
 INSERT INTO billing.credit_observations (provider, account, observed_hour, credit, threshold) VALUES
   ('cloudsigma', 'sigma-zrh', '2026-10-16 12:00Z', 400, 50), ('cloudsigma', 'sigma-sjc', '2026-10-16 12:00Z', 92.5, NULL);
+INSERT INTO billing.soracom_summaries (provider, account, billing_month, breakdown, item, category, amount, currency) VALUES
+  ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Data (s1.standard)', 'Air', 150, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Basic charge (plan01s)', 'Air', 10, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Monthly fee (plan-KM1)', 'Air', 90, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Free tier (data traffic)', 'Air', -30, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-09-01', 'sim', 'sim-a', NULL, 150, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-10-01', 'bill_item', 'Data (s1.standard)', 'Air', 300, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-10-01', 'bill_item', 'Monthly fee (plan-KM1)', 'Air', 90, 'JPY');
 INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind) VALUES
   ('soracom', 'fleet-jp', 'billing.soracom_bills', '{"provider": "soracom", "account": "fleet-jp", "billing_month": "2026-09-01"}',
    'final_amount', 230, 220, 1, '2026-10-10 00:00Z', 'correction');
@@ -156,4 +164,32 @@ func TestSourcesV2Views(t *testing.T) {
 			"cloudsigma|sigma-sjc|USD|92.5|<nil>|<nil>|<nil>",
 			"cloudsigma|sigma-zrh|CHF|400|2|175|2027-04-09",
 		})
+
+	// Soracom October: its summary has not caught up with the adjustment (-10).
+	// CloudSigma: every month's entries add up to the fall of its balance chain.
+	expect(t, "reconciliation_v2", query(t, conn, `SELECT provider, account, currency, billing_month, resource_family, summary_total, datapoint_total,
+		account_total, difference, tolerance, within_tolerance FROM reports.reconciliation_v2 WHERE provider <> 'hyperstack' ORDER BY 1, 2, 4, 5`),
+		[]string{
+			"cloudsigma|sigma-sjc|USD|2026-10-01|all|-92.5|<nil>|-92.5|0|0.01|true",
+			"cloudsigma|sigma-sjc|USD|2026-10-01|burst|7.5|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-sjc|USD|2026-10-01|payment|-100|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|all|-461|<nil>|-461|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|burst|4|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|payment|-500|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|promotion|-25|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-09-01|subscription|60|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|all|6.75|<nil>|6.75|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|burst|3|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|licence|5|<nil>|<nil>|0|0.01|true",
+			"cloudsigma|sigma-zrh|CHF|2026-10-01|refund|-1.25|<nil>|<nil>|0|0.01|true",
+			"soracom|fleet-jp|JPY|2026-09-01|all|220|<nil>|220|0|1|true",
+			"soracom|fleet-jp|JPY|2026-09-01|daily|160|160|<nil>|0|1|true",
+			"soracom|fleet-jp|JPY|2026-10-01|all|380|<nil>|390|-10|1|false",
+			"soracom|fleet-jp|JPY|2026-10-01|daily|300|300|<nil>|0|1|true",
+		})
+
+	// A closed Soracom bill that changed, from billing.restatements as it is.
+	expect(t, "restatements_v2", query(t, conn, `SELECT provider, account, currency, kind, table_name, period_start, period_end, measure, is_money, delta
+		FROM reports.restatements_v2`),
+		[]string{"soracom|fleet-jp|JPY|correction|billing.soracom_bills|2026-09-01T00:00:00Z|2026-10-01T00:00:00Z|final_amount|true|-10"})
 }
