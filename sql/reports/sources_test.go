@@ -30,13 +30,13 @@ INSERT INTO billing.soracom_bills (provider, account, billing_month, amount, app
   ('soracom', 'fleet-jp', '2026-09-01', 220, 20, 'JPY', 'closed', 'paid', 'tx-202609', 220),
   ('soracom', 'fleet-jp', '2026-10-01', 418, NULL, 'JPY', 'temporary', NULL, NULL, NULL);
 INSERT INTO billing.soracom_bill_items (provider, account, billing_month, charge_date, monthly, family, resource_id, bill_item_name, imsi, unit_price, quantity, amount, tags, corrects_month) VALUES
-  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 500, 100, '{"site": "osaka"}', NULL),
-  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-02', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 250, 50, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', false, 'sim', 'sim-a', 'Data traffic charge (s1.standard)', '4401', 0.2, 500, 100, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-09-01', '2026-09-02', false, 'sim', 'sim-a', 'Data traffic charge (s1.standard)', '4401', 0.2, 250, 50, '{"site": "osaka"}', NULL),
   ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', false, 'sim', 'sim-b', 'Basic charge (plan01s)', '4402', 10, 1, 10, NULL, NULL),
   ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', true, 'sim', 'sim-b', 'Monthly fee (plan-KM1)', '4402', 90, 1, 90, NULL, NULL),
   ('soracom', 'fleet-jp', '2026-09-01', '2026-09-01', true, 'account', '', 'Free tier (data traffic)', NULL, -30, 1, -30, NULL, NULL),
-  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 1000, 200, '{"site": "osaka"}', NULL),
-  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-02', false, 'sim', 'sim-a', 'Data (s1.standard)', '4401', 0.2, 500, 100, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', false, 'sim', 'sim-a', 'Data traffic charge (s1.standard)', '4401', 0.2, 1000, 200, '{"site": "osaka"}', NULL),
+  ('soracom', 'fleet-jp', '2026-10-01', '2026-10-02', false, 'sim', 'sim-a', 'Data traffic charge (s1.standard)', '4401', 0.2, 500, 100, '{"site": "osaka"}', NULL),
   ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', true, 'sim', 'sim-b', 'Monthly fee (plan-KM1)', '4402', 90, 1, 90, NULL, NULL),
   ('soracom', 'fleet-jp', '2026-10-01', '2026-10-01', true, 'account', '', 'Adjustment for 202609', NULL, -10, 1, -10, NULL, '2026-09-01');
 INSERT INTO billing.soracom_daily_bills (provider, account, billing_month, day, amount, currency) VALUES
@@ -60,12 +60,12 @@ INSERT INTO billing.cloudsigma_subscriptions (provider, account, subscription_id
 INSERT INTO billing.credit_observations (provider, account, observed_hour, credit, threshold) VALUES
   ('cloudsigma', 'sigma-zrh', '2026-10-16 12:00Z', 400, 50), ('cloudsigma', 'sigma-sjc', '2026-10-16 12:00Z', 92.5, NULL);
 INSERT INTO billing.soracom_summaries (provider, account, billing_month, breakdown, item, category, amount, currency) VALUES
-  ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Data (s1.standard)', 'Air', 150, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Data traffic charge (s1.standard)', 'Air', 150, 'JPY'),
   ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Basic charge (plan01s)', 'Air', 10, 'JPY'),
   ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Monthly fee (plan-KM1)', 'Air', 90, 'JPY'),
   ('soracom', 'fleet-jp', '2026-09-01', 'bill_item', 'Free tier (data traffic)', 'Air', -30, 'JPY'),
   ('soracom', 'fleet-jp', '2026-09-01', 'sim', 'sim-a', NULL, 150, 'JPY'),
-  ('soracom', 'fleet-jp', '2026-10-01', 'bill_item', 'Data (s1.standard)', 'Air', 300, 'JPY'),
+  ('soracom', 'fleet-jp', '2026-10-01', 'bill_item', 'Data traffic charge (s1.standard)', 'Air', 300, 'JPY'),
   ('soracom', 'fleet-jp', '2026-10-01', 'bill_item', 'Monthly fee (plan-KM1)', 'Air', 90, 'JPY');
 INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind) VALUES
   ('soracom', 'fleet-jp', 'billing.soracom_bills', '{"provider": "soracom", "account": "fleet-jp", "billing_month": "2026-09-01"}',
@@ -192,4 +192,50 @@ func TestSourcesV2Views(t *testing.T) {
 	expect(t, "restatements_v2", query(t, conn, `SELECT provider, account, currency, kind, table_name, period_start, period_end, measure, is_money, delta
 		FROM reports.restatements_v2`),
 		[]string{"soracom|fleet-jp|JPY|correction|billing.soracom_bills|2026-09-01T00:00:00Z|2026-10-01T00:00:00Z|final_amount|true|-10"})
+
+	// Soracom: one charge per CSV key, the bill's tax and coupons, the
+	// adjustment a Correction of September seen in October. CloudSigma: the
+	// subscription's Purchase (EffectiveCost 0, ListCost with its discount of 20)
+	// and its first and last amortized days (720 hours at 60/720 an hour),
+	// bursts per day and resource, the promotion and the refund as credits.
+	expect(t, "focus_v2", query(t, conn, `SELECT "x_Account", "BillingPeriodStart"::date, "ChargePeriodStart"::date, "ChargePeriodEnd"::date,
+		"ChargeCategory", "ChargeClass", "ChargeFrequency", "BilledCost", "EffectiveCost", round("ListCost", 6), round("PricingQuantity", 6), "PricingUnit",
+		round("ListUnitPrice", 6), "ResourceId", "ServiceName", "CommitmentDiscountId", "CommitmentDiscountStatus", "CommitmentDiscountQuantity",
+		"InvoiceId", "BillingCurrency", "x_RegionId", "Tags" FROM reports.focus_v2
+		WHERE "x_Provider" <> 'hyperstack' AND ("CommitmentDiscountStatus" IS NULL OR "ChargePeriodStart" IN ('2026-09-16', '2026-10-15'))
+		ORDER BY 1, 3, 5, 14, "ChargeDescription"`),
+		[]string{
+			"fleet-jp|2026-10-01|2026-09-01|2026-10-01|Credit|Correction|Recurring|-10|-10|-10|<nil>|<nil>|<nil>|<nil>|Soracom Air|<nil>|<nil>|<nil>|<nil>|JPY|jp|<nil>",
+			"fleet-jp|2026-09-01|2026-09-01|2026-10-01|Credit|<nil>|Recurring|-20|-20|-20|<nil>|<nil>|<nil>|<nil>|Coupons|<nil>|<nil>|<nil>|tx-202609|JPY|jp|<nil>",
+			"fleet-jp|2026-09-01|2026-09-01|2026-10-01|Credit|<nil>|Recurring|-30|-30|-30|<nil>|<nil>|<nil>|<nil>|Soracom Air|<nil>|<nil>|<nil>|tx-202609|JPY|jp|<nil>",
+			"fleet-jp|2026-09-01|2026-09-01|2026-10-01|Tax|<nil>|Recurring|20|20|20|<nil>|<nil>|<nil>|<nil>|Tax|<nil>|<nil>|<nil>|tx-202609|JPY|jp|<nil>",
+			"fleet-jp|2026-09-01|2026-09-01|2026-09-02|Usage|<nil>|Usage-Based|100|100|100|500|MB|0.2|sim-a|Soracom Air|<nil>|<nil>|<nil>|tx-202609|JPY|jp|map[site:osaka]",
+			"fleet-jp|2026-09-01|2026-09-01|2026-09-02|Usage|<nil>|Usage-Based|10|10|10|1|Days|10|sim-b|Soracom Air|<nil>|<nil>|<nil>|tx-202609|JPY|jp|<nil>",
+			"fleet-jp|2026-09-01|2026-09-01|2026-10-01|Usage|<nil>|Recurring|90|90|90|1|Months|90|sim-b|Soracom Air|<nil>|<nil>|<nil>|tx-202609|JPY|jp|<nil>",
+			"fleet-jp|2026-09-01|2026-09-02|2026-09-03|Usage|<nil>|Usage-Based|50|50|50|250|MB|0.2|sim-a|Soracom Air|<nil>|<nil>|<nil>|tx-202609|JPY|jp|map[site:osaka]",
+			"fleet-jp|2026-10-01|2026-10-01|2026-11-01|Tax|<nil>|Recurring|38|38|38|<nil>|<nil>|<nil>|<nil>|Tax|<nil>|<nil>|<nil>|<nil>|JPY|jp|<nil>",
+			"fleet-jp|2026-10-01|2026-10-01|2026-10-02|Usage|<nil>|Usage-Based|200|200|200|1000|MB|0.2|sim-a|Soracom Air|<nil>|<nil>|<nil>|<nil>|JPY|jp|map[site:osaka]",
+			"fleet-jp|2026-10-01|2026-10-01|2026-11-01|Usage|<nil>|Recurring|90|90|90|1|Months|90|sim-b|Soracom Air|<nil>|<nil>|<nil>|<nil>|JPY|jp|<nil>",
+			"fleet-jp|2026-10-01|2026-10-02|2026-10-03|Usage|<nil>|Usage-Based|100|100|100|500|MB|0.2|sim-a|Soracom Air|<nil>|<nil>|<nil>|<nil>|JPY|jp|map[site:osaka]",
+			"sigma-sjc|2026-10-01|2026-10-01|2026-10-02|Usage|<nil>|Usage-Based|7.5|7.5|7.5|0.083333|Hours|90|cpu|Cloud Servers|<nil>|<nil>|<nil>|<nil>|USD|sjc|<nil>",
+			"sigma-zrh|2026-09-01|2026-09-03|2026-09-04|Credit|<nil>|One-Time|-25|-25|-25|<nil>|<nil>|<nil>|<nil>|Credits|<nil>|<nil>|<nil>|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-09-01|2026-09-15|2026-09-16|Purchase|<nil>|One-Time|60|0|80|720|Hours|0.111111|sub-1|Drives|sub-1|<nil>|720|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-09-01|2026-09-16|2026-09-17|Usage|<nil>|Usage-Based|0|2|2.666667|24|Hours|0.111111|sub-1|Drives|sub-1|Used|24|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-09-01|2026-09-20|2026-09-21|Usage|<nil>|Usage-Based|4|4|4|0.166667|Hours|24|cpu|Cloud Servers|<nil>|<nil>|<nil>|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-10-01|2026-10-02|2026-10-03|Usage|<nil>|Usage-Based|3|3|3|0.083333|Hours|36|mem|Cloud Servers|<nil>|<nil>|<nil>|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-10-01|2026-10-02|2026-10-03|Usage|<nil>|Usage-Based|5|5|5|0.083333|Hours|60|msft_win|Licences|<nil>|<nil>|<nil>|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-10-01|2026-10-05|2026-10-06|Credit|<nil>|One-Time|-1.25|-1.25|-1.25|<nil>|<nil>|<nil>|<nil>|Credits|<nil>|<nil>|<nil>|<nil>|CHF|zrh|<nil>",
+			"sigma-zrh|2026-10-01|2026-10-15|2026-10-16|Usage|<nil>|Usage-Based|0|2|2.666667|24|Hours|0.111111|sub-1|Drives|sub-1|Used|24|<nil>|CHF|zrh|<nil>",
+		})
+
+	// A Soracom month's charges add up to its bill (220, 418); CloudSigma's
+	// billed to the debits less credits (64 - 25), effective to the debits with
+	// the subscription amortized less credits (4 + 30 - 25).
+	expect(t, "focus_v2 totals", query(t, conn, `SELECT "x_Account", "BillingCurrency", "BillingPeriodStart"::date, sum("BilledCost"), round(sum("EffectiveCost"), 6)
+		FROM reports.focus_v2 WHERE "x_Provider" <> 'hyperstack' GROUP BY 1, 2, 3 ORDER BY 1, 3`),
+		[]string{
+			"fleet-jp|JPY|2026-09-01|220|220", "fleet-jp|JPY|2026-10-01|418|418",
+			"sigma-sjc|USD|2026-10-01|7.5|7.5",
+			"sigma-zrh|CHF|2026-09-01|39|9", "sigma-zrh|CHF|2026-10-01|6.75|36.75",
+		})
 }
