@@ -100,6 +100,12 @@ func TestFocusV2Conformance(t *testing.T) {
 		exec(t, conn, v2Fixture)
 		checkFocus(t, conn)
 	})
+	t.Run("sources fixture", func(t *testing.T) {
+		t.Parallel()
+		conn := dbtest.Conn(t, dbtest.New(t))
+		exec(t, conn, sourcesFixture)
+		checkFocus(t, conn)
+	})
 	t.Run("simulator", func(t *testing.T) {
 		t.Parallel()
 		checkFocus(t, backfilled(t).conn)
