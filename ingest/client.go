@@ -33,6 +33,9 @@ type ClientConfig struct {
 	// Authorize adds the credentials to a request for the base URL's host.
 	// Requests elsewhere (a signed download link) never get them.
 	Authorize func(*http.Request)
+	// Auth, instead of Authorize, signs requests whose credentials a 401
+	// renews (HTTP Digest); see Authenticator.
+	Auth Authenticator
 	// ErrorEnvelope reads the API's error body into a reason and message.
 	// Default: none, the body's first 200 characters as the message.
 	ErrorEnvelope func(body []byte) (reason, message string)
@@ -61,6 +64,9 @@ type ClientConfig struct {
 	HTTPClient        *http.Client
 	Logger            *slog.Logger
 	Metrics           Metrics
+	// PathLimits, when set, paces limits the API keeps per path by its
+	// rate-limit headers, and a 429 with them pauses that path only.
+	PathLimits *PathLimits
 }
 
 // Client calls an API: paced, retried, size-capped, and never showing or
@@ -70,6 +76,7 @@ type Client struct {
 	base   *url.URL
 	http   *http.Client
 	pacer  *Pacer
+	paths  *pathPacer // nil without PathLimits
 	logger *slog.Logger
 
 	requests, retries, rateLimited atomic.Int64
@@ -150,7 +157,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if pacer == nil {
 		pacer = NewPacer(cfg.Clock, cfg.RatePerMinute)
 	}
-	return &Client{cfg: cfg, base: base, http: &hc, pacer: pacer, logger: cfg.Logger}, nil
+	c := &Client{cfg: cfg, base: base, http: &hc, pacer: pacer, logger: cfg.Logger}
+	if cfg.PathLimits != nil {
+		c.paths = newPathPacer(*cfg.PathLimits, cfg.Clock)
+	}
+	return c, nil
 }
 
 // errRedirect is a redirect the client will not follow; retrying cannot
@@ -192,6 +203,7 @@ type APIError struct {
 	Reason       string // error_reason of the API's error envelope, if any
 	Message      string
 	Attempts     int
+	renewed      bool // a 401 whose challenge gave new credentials
 }
 
 func (e *APIError) Error() string {
@@ -242,6 +254,9 @@ type Request struct {
 	URL string
 	// Label names the request in metrics (an endpoint family).
 	Label string
+	// Timeout, when set, bounds this request instead of the client's
+	// (a large download).
+	Timeout time.Duration
 }
 
 // Get fetches path (relative to the base URL) with query.
@@ -276,8 +291,9 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 		shown = p.Host + p.Path // never the query: it may hold a signature
 	}
 	var last *APIError
+	resent := false // a 401's new credentials are tried once, at once
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		if attempt > 1 {
+		if attempt > 1 && !(last != nil && last.renewed) {
 			c.retries.Add(1)
 			c.cfg.Metrics.Retry(c.cfg.Owner, q.Label)
 			wait := c.cfg.BackoffBase << (attempt - 2)
@@ -285,6 +301,11 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 			c.logger.DebugContext(ctx, "retrying", "path", shown, "attempt", attempt, "wait", wait, "err", last)
 			if !c.cfg.Clock.SleepUntil(ctx, c.cfg.Clock.Now().Add(wait)) {
 				return nil, ctx.Err()
+			}
+		}
+		if c.paths != nil && withCredentials {
+			if err := c.paths.wait(ctx, c.cfg.PathLimits.Key(q)); err != nil {
+				return nil, err
 			}
 		}
 		waited, werr := c.pacer.wait(ctx)
@@ -302,6 +323,12 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 			return nil, ctx.Err()
 		}
 		last = apiErr
+		if apiErr.renewed && !resent {
+			resent = true
+			attempt--
+			continue
+		}
+		apiErr.renewed = false
 		if !retry {
 			return nil, apiErr
 		}
@@ -325,7 +352,11 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	if withCredentials {
 		ctx = context.WithValue(ctx, credentialed{}, true)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	timeout := c.cfg.Timeout
+	if q.Timeout > 0 {
+		timeout = q.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var body io.Reader
 	if q.Body != nil {
@@ -344,12 +375,23 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 			c.cfg.Authorize(req)
 		}
 	}
+	var answered func(int, http.Header) bool
+	if withCredentials && c.cfg.Auth != nil {
+		answered = c.cfg.Auth.Sign(req)
+	}
+	if answered == nil {
+		answered = func(int, http.Header) bool { return false }
+	}
 	req.Header.Set("User-Agent", "billing-warehouse/"+version.Get().Version+" (+https://github.com/billing-warehouse/billing-warehouse)")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		answered(0, nil)
 		return nil, !errors.Is(err, errRedirect), fail(0, transportMessage(err))
 	}
 	defer resp.Body.Close()
+	renewed := answered(resp.StatusCode, resp.Header) && resp.StatusCode == http.StatusUnauthorized
+	pathLimited := c.paths != nil && withCredentials &&
+		c.paths.observe(c.cfg.PathLimits.Key(q), resp.Header, resp.StatusCode == http.StatusTooManyRequests)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	if err != nil {
 		return nil, true, fail(resp.StatusCode, "reading body: "+transportMessage(err))
@@ -363,28 +405,37 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.rateLimited.Add(1)
 		c.cfg.Metrics.RateLimited(c.cfg.Owner)
-		until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 			if wait := time.Duration(s) * time.Second; wait > c.cfg.MaxRateLimitPause || s > 1<<30 {
 				e := fail(resp.StatusCode, fmt.Sprintf("Retry-After %ds is longer than the %s the client waits (max-rate-limit-pause)", s, c.cfg.MaxRateLimitPause))
 				e.Reason = "rate_limited"
 				return nil, false, e
 			}
-			until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)
 		}
-		c.pacer.pause(until)
-		c.logger.WarnContext(ctx, "rate limited: pausing every request", "until", until.UTC().Format(time.RFC3339))
+		if pathLimited {
+			c.logger.WarnContext(ctx, "rate limited: pausing this path's requests", "path", q.Path)
+		} else {
+			until := c.cfg.RateLimitPause(c.cfg.Clock.Now())
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+				until = c.cfg.Clock.Now().Add(time.Duration(s) * time.Second)
+			}
+			c.pacer.pause(until)
+			c.logger.WarnContext(ctx, "rate limited: pausing every request", "until", until.UTC().Format(time.RFC3339))
+		}
 		e := fail(resp.StatusCode, "")
 		e.Reason = "rate_limited"
 		return nil, true, e
 	}
 	e := fail(resp.StatusCode, "")
+	e.renewed = renewed
 	if withCredentials {
 		e.Reason, e.Message = c.cfg.ErrorEnvelope(data)
 	} else {
 		e.Message = strings.TrimSpace(store.Clip(string(data), 200))
 	}
-	return nil, resp.StatusCode >= 500, e
+	// New credentials are tried at once; should they go stale before they
+	// arrive, they are retried like a 5xx.
+	return nil, resp.StatusCode >= 500 || renewed, e
 }
 
 // transportMessage describes a transport error without the URL, which Go's

@@ -90,6 +90,7 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 	if r.states, err = r.c.store.FetchStates(ctx, r.owner, ""); err != nil {
 		return err
 	}
+	r.refetch = mode.Backfill && mode.Refetch
 	done := map[time.Time]bool{}
 	if mode.Backfill && !mode.Refetch {
 		if done, err = r.c.store.BackfillDone(ctx, r.owner); err != nil {

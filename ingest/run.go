@@ -137,6 +137,7 @@ type Run struct {
 	concurrency int
 	lookback    time.Duration
 	states      map[string]store.UnitState
+	refetch     bool // backfill --refetch
 
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool        // the database, or the lock's connection, went away

@@ -90,8 +90,15 @@ func (s *Store) Report(ctx context.Context, q ReportQuery) ([]string, [][]any, e
 	} else {
 		sql += " ORDER BY 1"
 	}
-	for n := 2; n <= min(4, len(info.Columns)); n++ {
-		sql += fmt.Sprintf(", %d", n)
+	// A ranked report reads best in its rank order within each account;
+	// others by their first columns.
+	ranked := slices.Contains(info.Columns, "rank") && slices.Contains(info.Columns, "account")
+	if ranked {
+		sql += ", 1, account, rank"
+	} else {
+		for n := 2; n <= min(4, len(info.Columns)); n++ {
+			sql += fmt.Sprintf(", %d", n)
+		}
 	}
 	if q.Limit > 0 {
 		args = append(args, q.Limit)

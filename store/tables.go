@@ -188,11 +188,11 @@ var (
 )
 
 // WarehouseTables lists every billing table the crawler writes.
-var WarehouseTables = []*Table{
+var WarehouseTables = append([]*Table{
 	Resources.Table, ResourceMonthCosts.Table, CostDatapoints.Table, VMSubresourceCosts.Table, VMSubresourceDatapoints.Table,
 	ClusterNodeCosts.Table, BillingEvents.Table, OrgMonthCosts.Table, OrgCostDatapoints.Table, UsageSnapshots.Table,
 	LastDayCosts.Table, CreditObservations.Table, ThresholdObservations.Table, DataQualities.Table,
-}
+}, soracomTables...)
 
 // RawPayload rows keep each distinct body once per endpoint and query; a
 // body fetched again only moves its fetched_at and run_id.

@@ -167,10 +167,8 @@ func resolveReport(name string, reports []store.ReportInfo) (string, error) {
 		if r.Name == name {
 			return name, nil
 		}
-		if base, v, ok := strings.Cut(r.Name, "_v"); ok && base == name {
-			if n, err := strconv.Atoi(v); err == nil && n > newestV {
-				newest, newestV = r.Name, n
-			}
+		if base, v := splitVersion(r.Name); base == name && v > newestV {
+			newest, newestV = r.Name, v
 		}
 	}
 	if newest != "" {
@@ -182,7 +180,7 @@ func resolveReport(name string, reports []store.ReportInfo) (string, error) {
 	}
 	var nearest []near
 	for _, r := range reports {
-		base, _, _ := strings.Cut(r.Name, "_v")
+		base, _ := splitVersion(r.Name)
 		d := min(editDistance(name, r.Name), editDistance(name, base))
 		if d <= max(3, len(name)/3) || strings.Contains(r.Name, name) {
 			nearest = append(nearest, near{r.Name, d})
@@ -198,6 +196,19 @@ func resolveReport(name string, reports []store.ReportInfo) (string, error) {
 		msg = fmt.Sprintf("no report named %q; did you mean %s?", name, strings.Join(hints, ", "))
 	}
 	return "", fmt.Errorf("%w: %s", errUsage, msg)
+}
+
+// splitVersion splits daily_cost_v2 into daily_cost and 2 (-1: no version).
+func splitVersion(name string) (string, int) {
+	i := strings.LastIndex(name, "_v")
+	if i < 0 {
+		return name, -1
+	}
+	v, err := strconv.Atoi(name[i+2:])
+	if err != nil {
+		return name, -1
+	}
+	return name[:i], v
 }
 
 // editDistance is Levenshtein's distance between two names.
@@ -247,27 +258,28 @@ func cell(v any) string {
 }
 
 // places is how many decimals a table shows for a numeric column, by the
-// words of its name (snake_case or CamelCase): 6 for rates (per hour, per
-// million tokens, shares, ratios), 2 for money, -1 for "exactly, without
-// trailing zeros" (counts, hours, tokens: whole numbers stay whole).
+// words of its name (snake_case or CamelCase): exactly, without trailing
+// zeros (-1), for counts, hours, days and tokens, so whole numbers stay
+// whole; 6 for rates (per hour, per million tokens, shares, ratios); 2
+// for the rest, which in a billing warehouse is money and percentages.
 func places(col string) int {
+	list := columnWords(col)
 	words := map[string]bool{}
-	for _, w := range columnWords(col) {
+	for _, w := range list {
 		words[w] = true
 	}
+	money := map[string]bool{"bill": true, "cost": true, "amount": true, "credit": true, "credits": true, "tax": true, "total": true,
+		"spend": true, "savings": true, "forecast": true, "balance": true, "delta": true, "value": true}
 	switch {
-	case words["price"] || words["per"] || words["share"] || words["ratio"] || words["unitprice"]:
+	case words["price"] || words["per"] || words["share"] || words["ratio"] || words["rate"] || words["unitprice"]:
 		return 6
-	case words["tokens"] || words["hours"] || words["seconds"] || words["days"] || words["quantity"] || words["count"] || words["rows"] || words["rank"]:
+	case len(list) > 0 && money[list[len(list)-1]]: // input_tokens_bill is money
+		return 2
+	case words["tokens"] || words["hours"] || words["seconds"] || words["minutes"] || words["days"] || words["quantity"] ||
+		words["count"] || words["rows"] || words["rank"] || words["id"] || words["units"] || words["bucket"]:
 		return -1
 	}
-	for _, w := range []string{"cost", "bill", "credit", "credits", "amount", "spend", "forecast", "total", "savings", "delta",
-		"invoice", "tax", "balance", "value"} {
-		if words[w] {
-			return 2
-		}
-	}
-	return -1
+	return 2
 }
 
 // columnWords splits a column name into lower-case words: at underscores

@@ -136,7 +136,7 @@ INSERT INTO billing.resource_month_costs (provider, account, family, resource_id
 	if len(lines) != 4 || lines[3] != "(2 rows)" {
 		t.Fatalf("table:\n%s", table)
 	}
-	for _, want := range []string{" 1234.57 ", " 744\n", " 1.920000 ", " 0.00 ", " 65.43 "} {
+	for _, want := range []string{" 1234.57 ", " 744  default\n", " 1.920000 ", " 0.00 ", " 65.43 "} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q:\n%s", want, table)
 		}

@@ -11,12 +11,16 @@ import (
 	"text/tabwriter"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/ingest/cloudsigma"
 	"github.com/billing-warehouse/billing-warehouse/ingest/hyperstack"
+	"github.com/billing-warehouse/billing-warehouse/ingest/soracom"
 )
 
 // The providers this build knows: one line each.
 func init() {
 	ingest.Register(hyperstack.Provider)
+	ingest.Register(soracom.Provider)
+	ingest.Register(cloudsigma.Provider)
 }
 
 // sourcesCmd lists the configured sources, secrets shown as (set).

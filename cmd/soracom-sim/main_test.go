@@ -1,52 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/internal/sim/simtest"
 )
 
 // TestServes runs the real binary, waits for its "listening" line, logs in
 // with the key pair and asks for the latest bill with and without the token.
 func TestServes(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "soracom-sim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--auth-key-id", "keyId-1", "--auth-key", "secret-1",
+	base := simtest.Serve(t, "soracom-sim", "--addr", "127.0.0.1:0", "--auth-key-id", "keyId-1", "--auth-key", "secret-1",
 		"--sims", "20", "--coverage", "g", "--now", "2026-05-20T12:00:00Z")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-
-	lines := bufio.NewScanner(stderr)
-	urlRe := regexp.MustCompile(`url=(http://\S+)`)
-	var base string
-	for lines.Scan() {
-		if m := urlRe.FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-			break
-		}
-	}
-	if base == "" {
-		t.Fatal("the simulator never said where it listens")
-	}
-	go io.Copy(io.Discard, stderr)
-	t.Logf("listening after %s", time.Since(began).Round(time.Millisecond))
 
 	resp, err := http.Get(base + "/bills/latest")
 	if err != nil {

@@ -1,0 +1,37 @@
+package cloudsigma
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	cssim "github.com/billing-warehouse/billing-warehouse/internal/sim/cloudsigma"
+)
+
+// BenchmarkDecodeLedger decodes a page of 500 ledger entries.
+func BenchmarkDecodeLedger(b *testing.B) {
+	now := time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC)
+	s, err := cssim.New(cssim.Config{ModelConfig: cssim.ModelConfig{Seed: 1, Now: now, Start: now.AddDate(0, 0, -2), Servers: 50}, Password: "p"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/2.0/ledger/?order_by=time&limit=500", nil)
+	req.SetBasicAuth("user@example.com", "p")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		es, _, err := decodeLedger(body, "EUR")
+		if err != nil || len(es) != 500 {
+			b.Fatal(err, len(es))
+		}
+	}
+}
