@@ -51,6 +51,7 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 		return err
 	}
 	defer s.Close()
+	reg.MustRegister(newMoneyCollector(s.Pool(), logger))
 	for _, src := range sources {
 		metrics.watch(src.Owner())
 	}
