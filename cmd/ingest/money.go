@@ -63,7 +63,9 @@ var (
 // moneyCollector computes the money gauges from the reports views at
 // scrape time, cached briefly so that several scrapers cost one query.
 type moneyCollector struct {
-	db      interface{ BeginTx(context.Context, pgx.TxOptions) (pgx.Tx, error) }
+	db interface {
+		BeginTx(context.Context, pgx.TxOptions) (pgx.Tx, error)
+	}
 	logger  *slog.Logger
 	timeout time.Duration
 	ttl     time.Duration
