@@ -26,6 +26,9 @@ test: ## run every test against a real PostgreSQL (found or started by scripts/p
 	$(PG) binaries
 	scripts/chromium.sh >/dev/null
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -count=1 -timeout 20m ./...
+	@echo "the system scenarios again, with the Citus-compatible write path forced"
+	$(PG) with TEST_DATABASE_URL -- env TEST_WRITE_PATH=citus $(GO) test -count=1 -timeout 20m \
+		-run '^(TestBackfillMatchesModel|TestFaultsConverge|TestIdenticalRerunWritesNothing|TestReprocess)$$' ./ingest/hyperstack
 
 .PHONY: lint
 lint: ## gofmt must have nothing to say; go vet must pass
@@ -41,7 +44,7 @@ demo: build ## find or start PostgreSQL, migrate, backfill the simulated billing
 	@$(PG) with DATABASE_URL $(DEMO_DB) -- scripts/demo.sh
 
 .PHONY: bench
-bench: ## run the benchmarks (not in CI; about 3 minutes); results in bench/results/*.json
+bench: ## run the benchmarks (not in CI; about 15 minutes); results in bench/results/*.json
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/hyperstacksim ./store
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./bench
 

@@ -139,9 +139,16 @@ type measured struct {
 
 func ingest(b *testing.B, s *sim, db string, rate int, args ...string) measured {
 	b.Helper()
+	return ingestWith(b, s, db, rate, nil, args...)
+}
+
+// ingestWith is ingest with more environment (INGEST_WRITE_PATH, say).
+func ingestWith(b *testing.B, s *sim, db string, rate int, env []string, args ...string) measured {
+	b.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "ingest"), args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+db, "HYPERSTACK_API_URL="+s.base+"/v1", "HYPERSTACK_API_KEY=bench",
 		fmt.Sprintf("INGEST_RATE=%d", rate), fmt.Sprintf("INGEST_CONCURRENCY=%d", concurrency), "LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	began := time.Now()

@@ -204,6 +204,10 @@ type APIError struct {
 	Message      string
 	Attempts     int
 	renewed      bool // a 401 whose challenge gave new credentials
+	// refused: the last answer was a 401 or 403 to credentials the source
+	// cannot renew (not a Digest nonce gone stale in a race).
+	refused       bool
+	challengeAuth bool
 }
 
 func (e *APIError) Error() string {
@@ -226,9 +230,12 @@ func (e *APIError) Error() string {
 
 // Rejected reports whether the API refused the source's credentials: no
 // other request of the source can succeed.
-func (e *APIError) Rejected() bool {
-	return e.Credentialed && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden)
-}
+func (e *APIError) Rejected() bool { return e.refused }
+
+// challenged reports whether the credentials answer challenges (Digest):
+// a refusal of those can also be a race of nonces, so one alone is not
+// proof that the credentials are wrong.
+func (e *APIError) challenged() bool { return e.challengeAuth }
 
 // NotFound reports whether the API said the resource does not exist.
 func (e *APIError) NotFound() bool {
@@ -428,6 +435,8 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	}
 	e := fail(resp.StatusCode, "")
 	e.renewed = renewed
+	e.refused = withCredentials && !renewed && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden)
+	e.challengeAuth = c.cfg.Auth != nil
 	if withCredentials {
 		e.Reason, e.Message = c.cfg.ErrorEnvelope(data)
 	} else {

@@ -91,6 +91,6 @@ func (p Progress) ETA() (eta time.Duration, ok bool) {
 	return month + time.Duration(max(0, p.Months-p.MonthIndex))*perMonth, true
 }
 
-func slicesSortProgress(ps []Progress) {
+func sortProgress(ps []Progress) {
 	slices.SortFunc(ps, func(a, b Progress) int { return strings.Compare(a.Source, b.Source) })
 }

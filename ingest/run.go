@@ -58,6 +58,10 @@ type Mode struct {
 	NotBefore time.Time
 }
 
+// challengedRefusals is how many refusals of credentials that answer
+// challenges (Digest) stop a source: one can be a race of nonces.
+const challengedRefusals = 3
+
 // ErrAlreadyRan says a source was skipped because it ran since
 // Mode.NotBefore.
 var ErrAlreadyRan = errors.New("already ran this tick")
@@ -142,6 +146,7 @@ type Run struct {
 	inserted, updated, deleted, errs, skipped, committed atomic.Int64
 	lost                                                 atomic.Bool        // the database, or the lock's connection, went away
 	rejected                                             atomic.Bool        // the API refused the source's credentials
+	refusals                                             atomic.Int64       // refusals of challenge-answering credentials
 	overtime                                             atomic.Bool        // ran past Config.MaxRunDuration
 	undecoded                                            atomic.Int64       // reprocess: bodies that never decoded
 	stop                                                 context.CancelFunc // ends the run
@@ -197,7 +202,7 @@ func (c *Crawler) Progress() []Progress {
 		r.progressMu.Unlock()
 		out = append(out, p)
 	}
-	slicesSortProgress(out)
+	sortProgress(out)
 	return out
 }
 
@@ -441,6 +446,9 @@ func (r *Run) Fail(ctx context.Context, endpoint, resourceID string, err error) 
 	}
 	var apiErr *APIError
 	rejected := errors.As(err, &apiErr) && apiErr.Rejected()
+	if rejected && apiErr.challenged() && r.refusals.Add(1) < challengedRefusals {
+		rejected = false // maybe a race of nonces: a unit error, unless it recurs
+	}
 	if rejected && r.rejected.Swap(true) {
 		return // the run is stopping: the first refusal said it all
 	}

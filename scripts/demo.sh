@@ -41,9 +41,14 @@ bin/migrate --create-database up
 
 echo
 echo "== starting the billing API simulators"
-export DEMO_HYPERSTACK_KEY="demo-$RANDOM$RANDOM"
+export DEMO_HYPERSTACK_KEY="demo-$RANDOM$RANDOM" DEMO_SORACOM_KEY_ID="keyId-demo-$RANDOM" DEMO_SORACOM_KEY="secret-demo-$RANDOM$RANDOM" \
+	DEMO_CLOUDSIGMA_USER="finops@example.com" DEMO_CLOUDSIGMA_PASSWORD="demo-$RANDOM$RANDOM"
 hyperstack=$(start_sim hyperstack-sim --api-key "$DEMO_HYPERSTACK_KEY" --scale small --rate-limit 6000)
 echo "hyperstack-sim at $hyperstack"
+soracom=$(start_sim soracom-sim --auth-key-id "$DEMO_SORACOM_KEY_ID" --auth-key "$DEMO_SORACOM_KEY" --sims 40 --coverage jp)
+echo "soracom-sim at $soracom"
+cloudsigma=$(start_sim cloudsigma-sim --user "$DEMO_CLOUDSIGMA_USER" --password "$DEMO_CLOUDSIGMA_PASSWORD" --servers 5 --currency CHF --location zrh)
+echo "cloudsigma-sim at $cloudsigma"
 
 cat >"$work/sources.yaml" <<EOF
 sources:
@@ -52,6 +57,20 @@ sources:
     display_name: ACME production (simulated)
     api_url: $hyperstack
     api_key: \${DEMO_HYPERSTACK_KEY}
+  - provider: soracom
+    account: acme-iot
+    display_name: ACME IoT fleet (simulated)
+    coverage: jp
+    api_url: $soracom
+    auth_key_id: \${DEMO_SORACOM_KEY_ID}
+    auth_key: \${DEMO_SORACOM_KEY}
+  - provider: cloudsigma
+    account: acme-zrh
+    display_name: ACME Zurich (simulated)
+    api_url: $cloudsigma
+    username: \${DEMO_CLOUDSIGMA_USER}
+    password: \${DEMO_CLOUDSIGMA_PASSWORD}
+    usage_days: "2"
 EOF
 export INGEST_CONFIG="$work/sources.yaml" INGEST_RATE=5400 LOG_LEVEL=warn
 
@@ -71,6 +90,10 @@ bin/ingest run
 echo
 echo "== ingest status"
 bin/ingest status --runs 5
+
+echo
+echo "== ingest report show account_month_cost (every account, in its own currency)"
+bin/ingest report show account_month_cost
 
 echo
 echo "== ingest report show month_to_date"

@@ -50,10 +50,10 @@ func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
 	g := s.growth.tables[name]
 	if g == nil {
 		g = &tableGrowth{}
-		// What the planner believes the table holds; -1 when never measured.
-		var rows float64
-		if err := s.pool.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1::regclass", name).Scan(&rows); err == nil && rows > 0 {
+		if rows, err := s.plannerRows(ctx, name); err == nil && rows > 0 {
 			g.measured = int64(rows)
+		} else if err != nil {
+			s.logger.WarnContext(ctx, "could not read what the planner believes a table holds", "table", name, "err", err)
 		}
 		s.growth.tables[name] = g
 	}
@@ -64,3 +64,30 @@ func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
 	g.measured, g.inserted = g.measured+g.inserted, 0
 	return true
 }
+
+// plannerRows is what the planner believes a table holds: its reltuples
+// (-1 when never measured). On a Citus coordinator a distributed table is
+// an empty shell whose reltuples stays 0 whatever its shards hold; there
+// it is the sum of its shards' reltuples, which the workers keep (ANALYZE
+// on the coordinator is propagated to them).
+func (s *Store) plannerRows(ctx context.Context, name string) (float64, error) {
+	var rows float64
+	err := s.pool.QueryRow(ctx, plannerRowsSQL(s.citus != ""), name).Scan(&rows)
+	return rows, err
+}
+
+func plannerRowsSQL(citus bool) string {
+	if !citus {
+		return "SELECT reltuples FROM pg_class WHERE oid = $1::regclass"
+	}
+	return shardRows
+}
+
+// shardRows sums the shards' reltuples of a distributed table, and is
+// reltuples for any other table.
+const shardRows = `
+SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass AND partmethod <> 'n')
+    THEN (SELECT coalesce(sum(greatest(result::float8, 0)), 0)
+          FROM run_command_on_shards($1::regclass, $$SELECT reltuples FROM pg_class WHERE oid = '%s'::regclass$$))
+    ELSE (SELECT reltuples FROM pg_class WHERE oid = $1::regclass)::float8
+END`

@@ -133,7 +133,7 @@ func (s *Store) BackfillDone(ctx context.Context, owner Owner) (map[time.Time]bo
 func (s *Store) MarkBackfillDone(ctx context.Context, owner Owner, month time.Time, runID int64) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO ingest.backfill_months (provider, account, billing_month, completed_at, run_id) VALUES ($1, $2, $3, now(), $4)
-		ON CONFLICT (provider, account, billing_month) DO UPDATE SET completed_at = now(), run_id = EXCLUDED.run_id`,
+		ON CONFLICT (provider, account, billing_month) DO UPDATE SET completed_at = EXCLUDED.completed_at, run_id = EXCLUDED.run_id`,
 		owner.Provider, owner.Account, month, runID)
 	if err != nil {
 		return fmt.Errorf("record backfill progress: %w", err)
@@ -248,7 +248,9 @@ type AccountInfo struct {
 }
 
 // SeeAccount records that a source's run started: the account's row is
-// created the first time, and its last sighting moves.
+// created the first time, and its last sighting moves. (Citus refuses a
+// function that is not IMMUTABLE, now() included, in DO UPDATE SET: the
+// time comes through EXCLUDED.)
 func (s *Store) SeeAccount(ctx context.Context, a AccountInfo) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO billing.accounts (provider, account, display_name, provider_account_id, currency, region)
@@ -258,7 +260,7 @@ func (s *Store) SeeAccount(ctx context.Context, a AccountInfo) error {
 		    provider_account_id = coalesce(EXCLUDED.provider_account_id, billing.accounts.provider_account_id),
 		    currency = coalesce(EXCLUDED.currency, billing.accounts.currency),
 		    region = coalesce(EXCLUDED.region, billing.accounts.region),
-		    last_seen_at = now()`,
+		    last_seen_at = EXCLUDED.last_seen_at`,
 		a.Owner.Provider, a.Owner.Account, a.DisplayName, a.ProviderAccountID, a.Currency, a.Region)
 	if err != nil {
 		return fmt.Errorf("record account %s: %w", a.Owner, err)

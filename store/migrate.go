@@ -37,6 +37,7 @@ type Migrator struct {
 	provider *goose.Provider // the schema
 	reports  *goose.Provider // the report views
 	latest   int64
+	logger   *slog.Logger
 }
 
 // NewMigrator opens its own connection to databaseURL. Close releases it.
@@ -85,7 +86,7 @@ func newMigrator(db *sql.DB, fsys, reportsFS fs.FS, logger *slog.Logger) (*Migra
 		return nil, fmt.Errorf("load report views: %w", err)
 	}
 	sources := provider.ListSources()
-	return &Migrator{db: db, provider: provider, reports: views, latest: sources[len(sources)-1].Version}, nil
+	return &Migrator{db: db, provider: provider, reports: views, latest: sources[len(sources)-1].Version, logger: logger}, nil
 }
 
 // SchemaVersions lists the versions of the schema migrations, oldest first.
@@ -151,7 +152,24 @@ func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
 		return results, err
 	}
 	views, err := m.reports.Up(ctx)
-	return append(results, views...), err
+	results = append(results, views...)
+	if err != nil {
+		return results, err
+	}
+	return results, m.distributeNewTables(ctx)
+}
+
+// distributeNewTables distributes, on a warehouse already distributed on
+// Citus, the tables migrations have just added (see DistributeCitus).
+func (m *Migrator) distributeNewTables(ctx context.Context) error {
+	if on, err := m.distributedOnCitus(ctx); err != nil || !on {
+		return err
+	}
+	res, err := m.DistributeCitus(ctx)
+	for _, name := range res.Distributed {
+		m.logger.InfoContext(ctx, "distributed a new table on account", "table", name)
+	}
+	return err
 }
 
 // Down rolls back the newest applied migration, after the report views.

@@ -63,6 +63,10 @@ type Store struct {
 	logger *slog.Logger
 	target string // user@host:port/db, safe to print
 	growth growth // rows written since the planner measured each table
+	// writePath is the form of the writer's statements; citus is the
+	// installed citus extension's version ("" without it).
+	writePath WritePath
+	citus     string
 }
 
 // Options tunes Open. The zero value is a sane default.
@@ -71,6 +75,9 @@ type Options struct {
 	MaxConns int32
 	// Logger receives the store's own messages. Default: discard.
 	Logger *slog.Logger
+	// WritePath chooses the writer's statements (see WritePath). Default:
+	// auto, citus when the citus extension is installed.
+	WritePath WritePath
 }
 
 // ParseURL parses a PostgreSQL connection string into a pool config. Its
@@ -143,6 +150,13 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		pool.Close()
 		return nil, err
 	}
+	path, citus, reason, err := chooseWritePath(ctx, pool, opts.WritePath)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.writePath, s.citus = path, citus
+	logger.InfoContext(ctx, "write path chosen", "write_path", string(path), "reason", reason, "citus", citus)
 	return s, nil
 }
 

@@ -34,6 +34,8 @@ type Table struct {
 	goTypes                                      map[string]reflect.Type
 	stage, merge, scopeDelete, unstaged, analyze string
 	keep, mergeObjects                           []int // positions in a row
+	citus                                        citusStatement
+	mergeOwner                                   string // the merge of one account's rows, on the citus path
 }
 
 // columns is Key then Values: the order rows are given in.
@@ -160,17 +162,25 @@ func (t *Table) prepare() *Table {
         WHERE m.old_value IS NOT NULL AND m.old_value IS DISTINCT FROM m.new_value
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "c"), t.restatementKind("c"), keys, strings.Join(measures, ", "))
 	}
-	differs, update := "false", "SELECT 1 WHERE false"
+	// The citus path's merge reads and updates only the batch's account,
+	// given as $2 and $3, so that Citus routes it to one shard (see
+	// citus.go); the plain merge joins the whole table.
+	ownerRows := fmt.Sprintf(`(SELECT * FROM %s WHERE "provider" = $2 AND "account" = $3)`, target)
+	ownerCond := `t."provider" = $2 AND t."account" = $3 AND `
+	differs, update, updateOwner := "false", "SELECT 1 WHERE false", "SELECT 1 WHERE false"
 	if len(t.Values) > 0 {
 		differs = fmt.Sprintf("(%s) IS DISTINCT FROM (%s)", quoteAll(t.Values, "t."), strings.Join(merged, ", "))
-		update = fmt.Sprintf(`UPDATE %s t SET %s FROM changed s
-        WHERE NOT s._new AND %s AND %s
-        RETURNING %s`, target, strings.Join(updateSet, ", "), on, differs, quoteAll(t.Key, "t."))
+		updateSQL := `UPDATE %s t SET %s FROM changed s
+        WHERE NOT s._new AND %s%s AND %s
+        RETURNING %s`
+		update = fmt.Sprintf(updateSQL, target, strings.Join(updateSet, ", "), "", on, differs, quoteAll(t.Key, "t."))
+		updateOwner = fmt.Sprintf(updateSQL, target, strings.Join(updateSet, ", "), ownerCond, on, differs, quoteAll(t.Key, "t."))
 	}
-	t.merge = fmt.Sprintf(`
+	mergeSQL := func(read, update string) string {
+		return fmt.Sprintf(`
 WITH changed AS (
     SELECT s.*, t.%[5]s IS NULL AS _new%[6]s
-    FROM %[1]s s LEFT JOIN %[2]s t ON %[7]s
+    FROM %[1]s s LEFT JOIN %[11]s t ON %[7]s
     WHERE t.%[5]s IS NULL OR %[8]s
 ), ins AS (
     INSERT INTO %[2]s (%[4]s)
@@ -185,8 +195,10 @@ SELECT (SELECT count(*) FROM %[1]s),
        (SELECT count(*) FROM ins),
        (SELECT count(*) FROM upd),
        (SELECT count(*) FROM history)`,
-		stage, target, keys, quoteAll(t.columns(), ""), pgx.Identifier{t.Key[0]}.Sanitize(),
-		strings.Join(oldCols, ""), on, differs, update, history)
+			stage, target, keys, quoteAll(t.columns(), ""), pgx.Identifier{t.Key[0]}.Sanitize(),
+			strings.Join(oldCols, ""), on, differs, update, history, read)
+	}
+	t.merge, t.mergeOwner = mergeSQL(target, update), mergeSQL(ownerRows, updateOwner)
 
 	var oldMeasures []string
 	for _, c := range t.Tracked {
@@ -200,10 +212,11 @@ SELECT (SELECT count(*) FROM %[1]s),
         WHERE m.old_value IS NOT NULL
         RETURNING 1`, t.Name, fmt.Sprintf(jsonKey, "g"), t.restatementKind("g"), strings.Join(oldMeasures, ", "))
 	}
-	// %%s is filled per call with a DELETE of the stale rows (see
-	// deleteOne and deleteMany).
+	// The two %%s are filled per call: CTEs the DELETE reads (only the
+	// citus write path has any, see citus.go), and a DELETE of the stale
+	// rows (see deleteOne and deleteMany).
 	t.scopeDelete = fmt.Sprintf(`
-WITH gone AS (
+WITH %%s gone AS (
     %%s
     RETURNING t.*
 ), history AS (
@@ -218,6 +231,7 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM history)`, goneHistory
 	// columns too took most of the time of an ANALYZE (keepStatistics).
 	// Autovacuum measures the whole table later, for the reports.
 	t.analyze = fmt.Sprintf("ANALYZE %s (%s)", target, keys)
+	t.prepareCitus()
 	return t
 }
 
@@ -354,6 +368,7 @@ func (t *Table) fold(earlier, later []any) []any {
 type Batch struct {
 	tx     pgx.Tx
 	runID  int64
+	citus  bool // the citus write path (see WritePath)
 	Result map[string]*WriteResult
 	tables map[string]*Table // by name, the tables written
 }
@@ -394,7 +409,11 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 		r.Deleted, r.Restated = deleted, restated
 	}
 	var staged, restated int64
-	if err := b.tx.QueryRow(ctx, t.merge, b.runID).Scan(&staged, &r.Inserted, &r.Updated, &restated); err != nil {
+	merge, args := t.merge, []any{b.runID}
+	if owner, one := singleOwner(rows); b.citus && one {
+		merge, args = t.mergeOwner, append(args, owner.Provider, owner.Account)
+	}
+	if err := b.tx.QueryRow(ctx, merge, args...).Scan(&staged, &r.Inserted, &r.Updated, &restated); err != nil {
 		return fmt.Errorf("merge into %s: %w", t.Name, err)
 	}
 	r.Unchanged = staged - r.Inserted - r.Updated
@@ -441,8 +460,11 @@ func (b *Batch) deleteOne(ctx context.Context, t *Table, scope *Scope) (deleted,
 	if err != nil {
 		return 0, 0, err
 	}
-	del := fmt.Sprintf("DELETE FROM %s t WHERE %s AND %s", quote(t.Name), cond, t.unstaged)
-	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, del), append([]any{b.runID}, args...)...).Scan(&deleted, &restated); err != nil {
+	with, del := "", fmt.Sprintf("DELETE FROM %s t WHERE %s AND %s", quote(t.Name), cond, t.unstaged)
+	if b.citus {
+		with, del = t.citusDeleteOne(cond)
+	}
+	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, with, del), append([]any{b.runID}, args...)...).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
 	return deleted, restated, nil
@@ -504,7 +526,11 @@ func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (dele
             SELECT t.ctid AS row_id FROM %[1]s t WHERE %[3]s AND %[4]s OFFSET 0
         ) x
     ) stale WHERE t.ctid = stale.row_id`, quote(t.Name), name.Sanitize(), strings.Join(conds, " AND "), t.unstaged)
-	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, del), b.runID).Scan(&deleted, &restated); err != nil {
+	with, args := "", []any{b.runID}
+	if b.citus {
+		with, del, args = t.citusDeleteMany(name.Sanitize(), copyCols, conds, scopes, b.runID)
+	}
+	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, with, del), args...).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
 	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name.Sanitize()); err != nil {
@@ -583,7 +609,7 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off"); err != nil {
 				return err
 			}
-			b = &Batch{tx: tx, runID: runID, Result: map[string]*WriteResult{}, tables: map[string]*Table{}}
+			b = &Batch{tx: tx, runID: runID, citus: s.writePath == WritePathCitus, Result: map[string]*WriteResult{}, tables: map[string]*Table{}}
 			return fn(ctx, b)
 		})
 	}

@@ -68,7 +68,10 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*st
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: int32(cfg.Concurrency + 4), Logger: logger})
+	// Each running source holds a connection for its lock the whole run;
+	// the rest serve the writes of every source.
+	s, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: int32(cfg.Parallel + cfg.Concurrency + 4), Logger: logger,
+		WritePath: store.WritePath(cfg.WritePath)})
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func TestProgressLineInATerminal(t *testing.T) {
 	// A history that starts long before the months fetched, so they hold
 	// about as many resources each: the ETA assumes months alike.
 	a := newAPI(t, "pty-key", hyperstacksim.Config{ModelConfig: hyperstacksim.ModelConfig{Counts: hyperstacksim.Scales["medium"],
-		Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, Latency: hyperstacksim.Latency{Min: 25 * time.Millisecond}})
+		Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, Latency: hyperstacksim.Latency{Min: 50 * time.Millisecond}})
 	cmd := exec.Command(binary, "backfill", "--since", "2026-09", "--until", "2026-11")
 	env := ingestEnv(dbtest.New(t), a.url, "pty-key")
 	cmd.Env = append(env[:len(env):len(env)], "LOG_FORMAT=auto", "LOG_LEVEL=info", "INGEST_CONCURRENCY=4", "TERM=xterm")

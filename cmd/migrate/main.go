@@ -1,6 +1,6 @@
 // Command migrate applies the warehouse's schema migrations.
 //
-//	migrate [--database-url URL] up | up-to N | down | down-to N | redo | reset | status | version
+//	migrate [--database-url URL] up | up-to N | down | down-to N | redo | reset | status | version | citus | citus-plan
 package main
 
 import (
@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 	"text/tabwriter"
@@ -39,6 +41,9 @@ Commands:
   reset       roll back every migration and view (drops the warehouse)
   status      list migrations and when each was applied
   version     print the database's schema version and the newest known
+  citus       distribute the warehouse on a Citus coordinator, on account
+              (idempotent; later "up"s distribute the tables they add)
+  citus-plan  print the statements "citus" would run, on any database
 
 Flags:
   --database-url URL   connection string (default $DATABASE_URL)
@@ -137,6 +142,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		results, err = m.Reset(ctx)
 	case "status":
 		return printStatus(ctx, m, stdout)
+	case "citus":
+		return distribute(ctx, m, stdout)
+	case "citus-plan":
+		plan, err := m.PlanCitus(ctx)
+		if err != nil {
+			return err
+		}
+		printPlan(stdout, plan)
+		return nil
 	case "version":
 		cur, latest, err := m.Version(ctx)
 		if err != nil {
@@ -177,7 +191,7 @@ func versionArg(cmd string, rest []string) (int64, error) {
 			return 0, fmt.Errorf("%w: %s: %q is not a version number", errUsage, cmd, rest[0])
 		}
 		return v, nil
-	case "up", "down", "redo", "reset", "status", "version":
+	case "up", "down", "redo", "reset", "status", "version", "citus", "citus-plan":
 		if len(rest) != 0 {
 			return 0, fmt.Errorf("%w: %s takes no arguments", errUsage, cmd)
 		}
@@ -230,4 +244,30 @@ func printStatus(ctx context.Context, m *store.Migrator, w io.Writer) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Source.Version, s.Source.Path, applied)
 	}
 	return tw.Flush()
+}
+
+// distribute runs `migrate citus` and says what it did.
+func distribute(ctx context.Context, m *store.Migrator, w io.Writer) error {
+	res, err := m.DistributeCitus(ctx)
+	for _, name := range res.Distributed {
+		fmt.Fprintf(w, "distributed %s on account\n", name)
+	}
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(res.Local)) {
+		fmt.Fprintf(w, "left on the coordinator: %s (%s)\n", name, res.Local[name])
+	}
+	fmt.Fprintf(w, "citus %s: %d tables distributed now, %d already were\n", res.Version, len(res.Distributed), len(res.Already))
+	return nil
+}
+
+func printPlan(w io.Writer, plan store.CitusPlan) {
+	for _, name := range plan.Distributed {
+		fmt.Fprintf(w, "-- already distributed: %s\n", name)
+	}
+	for _, name := range slices.Sorted(maps.Keys(plan.Local)) {
+		fmt.Fprintf(w, "-- left on the coordinator: %s (%s)\n", name, plan.Local[name])
+	}
+	fmt.Fprint(w, plan.SQL())
 }

@@ -141,3 +141,22 @@ func TestConnectionErrors(t *testing.T) {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// TestCitusCommands: on plain PostgreSQL, `citus` refuses with what to do
+// and changes nothing; `citus-plan` prints the statements it would run.
+func TestCitusCommands(t *testing.T) {
+	t.Parallel()
+	env := []string{"DATABASE_URL=" + dbtest.New(t)}
+	out, stderr, code := migrate(t, env, "citus")
+	if code != 1 || !strings.Contains(stderr, "citus extension is not installed") || !strings.Contains(stderr, "CREATE EXTENSION citus") || out != "" {
+		t.Fatalf("citus without the extension: exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+	out, _, code = migrate(t, env, "citus-plan")
+	if code != 0 || !strings.Contains(out, "SELECT create_distributed_table('billing.accounts', 'account', colocate_with => 'none');") ||
+		!strings.Contains(out, "-- left on the coordinator: ingest.runs") {
+		t.Fatalf("citus-plan: exit %d\n%s", code, out)
+	}
+	if _, stderr, code := migrate(t, env, "citus", "now"); code != 2 || !strings.Contains(stderr, "takes no arguments") {
+		t.Errorf("citus with an argument: exit %d, %s", code, stderr)
+	}
+}

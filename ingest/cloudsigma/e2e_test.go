@@ -382,8 +382,15 @@ func TestFaultsConverge(t *testing.T) {
 	if c.Retries == 0 || c.RateLimited == 0 {
 		t.Errorf("the ledger shows no retries or 429s under faults and a storm: %+v", c)
 	}
-	if c.RateLimited != stats.RateLimited || c.Requests != stats.Requests {
-		t.Errorf("ledger counts %d requests and %d 429s, the simulator %d and %d", c.Requests, c.RateLimited, stats.Requests, stats.RateLimited)
+	// The ledger counts what reached the wire. A request written on a
+	// pooled connection that a reset or hang fault's connection had just
+	// closed never reaches the simulator's handler, and Go's transport
+	// sends it again on a new one: each such fault can add at most one
+	// request the simulator did not see.
+	unseen := c.Requests - stats.Requests
+	if c.RateLimited != stats.RateLimited || unseen < 0 || unseen > stats.Faults["reset"]+stats.Faults["hang"] {
+		t.Errorf("ledger counts %d requests and %d 429s, the simulator %d and %d (%d resets and hangs)",
+			c.Requests, c.RateLimited, stats.Requests, stats.RateLimited, stats.Faults["reset"]+stats.Faults["hang"])
 	}
 	t.Logf("with faults: %s, %+v, faults served %v", first.Status, c, stats.Faults)
 	e.sim.Server.SetFaults(sim.Faults{})

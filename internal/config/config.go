@@ -36,6 +36,7 @@ type Config struct {
 	MaxRateLimitPause time.Duration
 	// MaxRunDuration cancels a run that holds its lock longer.
 	MaxRunDuration time.Duration
+	WritePath      string // auto, plain or citus (store.WritePath)
 }
 
 // ErrInvalid marks a configuration that cannot work.
@@ -133,6 +134,15 @@ var Settings = []setting{
 			}
 			c.RunAtStart = b
 			return nil
+		}},
+	{"write-path", "INGEST_WRITE_PATH", "auto", "the writer's statements: plain (fastest on one PostgreSQL server), citus (valid on Citus and on PostgreSQL), or auto (citus when the citus extension is installed)", false, "MODE",
+		func(c *Config, v string) error {
+			switch v {
+			case "auto", "plain", "citus":
+				c.WritePath = v
+				return nil
+			}
+			return fmt.Errorf("want auto, plain or citus, got %q", v)
 		}},
 }
 

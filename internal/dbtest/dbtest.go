@@ -100,10 +100,17 @@ func NewEmpty(t testing.TB) string {
 	return create(t, mustAdmin(t), "template0")
 }
 
-// NewStore opens a store on a fresh migrated database, closed when the test ends.
+// NewStore opens a store on a fresh migrated database, closed when the test
+// ends. TEST_WRITE_PATH (plain, citus) forces the writer's statements: CI
+// has no Citus server, and runs the system scenarios with the citus path
+// forced on plain PostgreSQL.
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(t.Context(), New(t), store.Options{})
+	path, err := store.ParseWritePath(os.Getenv("TEST_WRITE_PATH"))
+	if err != nil {
+		t.Fatalf("dbtest: TEST_WRITE_PATH: %v", err)
+	}
+	s, err := store.Open(t.Context(), New(t), store.Options{WritePath: path})
 	if err != nil {
 		t.Fatalf("dbtest: open store: %v", err)
 	}
@@ -201,7 +208,10 @@ func buildTemplate(pool *pgxpool.Pool) (string, error) {
 		return "", err
 	}
 	if exists {
-		return name, nil
+		// Mark it in use: another checkout's build drops templates not
+		// built or used within the hour (dropOldTemplates).
+		_, err := conn.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{name}.Sanitize()+" IS '"+time.Now().UTC().Format(time.RFC3339)+"'")
+		return name, err
 	}
 
 	// Build under a temporary name and rename when done, so a build that
