@@ -22,8 +22,9 @@ build: ## build the binaries into bin/
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 .PHONY: test
-test: ## run every test against a real PostgreSQL (found or started by scripts/pg.sh)
+test: ## run every test against a real PostgreSQL (found or started by scripts/pg.sh) and headless Chromium
 	$(PG) binaries
+	scripts/chromium.sh >/dev/null
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -count=1 -timeout 20m ./...
 	@echo "the system scenarios again, with the Citus-compatible write path forced"
 	$(PG) with TEST_DATABASE_URL -- env TEST_WRITE_PATH=citus $(GO) test -count=1 -timeout 20m \
@@ -46,6 +47,10 @@ demo: build ## find or start PostgreSQL, migrate, backfill the simulated billing
 bench: ## run the benchmarks (not in CI; about 15 minutes); results in bench/results/*.json
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/hyperstacksim ./store
 	$(PG) with TEST_DATABASE_URL -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./bench
+
+.PHONY: screenshot
+screenshot: build ## backfill the simulator into a database of its own and photograph the dashboard into docs/dashboard.png
+	$(PG) with DATABASE_URL billing_warehouse_screenshot -- scripts/screenshot.sh
 
 .PHONY: pg-stop
 pg-stop: ## stop the throwaway PostgreSQL cluster scripts/pg.sh may have started

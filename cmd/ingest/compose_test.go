@@ -49,6 +49,7 @@ func TestCompose(t *testing.T) {
 		{[]string{"prod"}, "db migrate serve"},
 		{[]string{"run"}, "db ingest migrate"},
 		{[]string{"demo"}, "db hyperstack-sim migrate serve-demo"},
+		{[]string{"bi"}, "db grafana grafana-reader migrate"},
 	} {
 		p := loadCompose(t, c.profiles...)
 		if got := serviceNames(p); got != c.want {

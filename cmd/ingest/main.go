@@ -20,7 +20,7 @@ Commands:
   backfill   every billing month from --since to --until, oldest first; resumable
   reprocess  rebuild the warehouse tables from the stored raw responses, no API calls
   serve      the long-running worker: runs on a cron schedule, one replica at a
-             time, with /healthz, /readyz and /metrics
+             time, with the cost dashboard at /, /healthz, /readyz and /metrics
   status     the newest runs from the ledger and the warehouse's schema state
   sources    the configured sources (config file or environment), secrets
              shown as (set)
@@ -28,7 +28,8 @@ Commands:
              health check of container images without curl
   report     list the report views, or show one: report list, report show NAME
              [--month YYYY-MM] [--since/--until YYYY-MM-DD] [--limit N]
-             [--format table|csv|json]
+             [--format table|csv|json]; report html [--month YYYY-MM]
+             [--account NAME] > costs.html writes the cost dashboard as a file
   help       this text
 
 Run "ingest COMMAND --help" for a command's flags; every flag can also be set

@@ -21,6 +21,7 @@ type promMetrics struct {
 	rateLimited *prometheus.CounterVec
 	pacerWait   prometheus.Counter
 	rows        *prometheus.CounterVec
+	partials    *prometheus.GaugeVec
 
 	mu          sync.Mutex
 	lastSuccess map[store.Owner]time.Time // zero: none yet
@@ -44,13 +45,15 @@ func newPromMetrics(reg *prometheus.Registry) *promMetrics {
 			Help: "Time requests waited for the rate-limit pacers."}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "rows_written_total",
 			Help: "Warehouse rows written, by source, table and operation (inserted, updated, deleted)."}, append(src, "table", "operation")),
+		partials: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "consecutive_partial_runs",
+			Help: "Runs of this replica in a row that ended partial, up to the newest (0 after any other status)."}, src),
 		lastSuccess: map[store.Owner]time.Time{},
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "build_info",
 		Help: "Always 1; the labels say which build is running."}, []string{"version", "commit", "goversion"})
 	b := version.Get()
 	build.WithLabelValues(b.Version, b.Commit, b.GoVersion).Set(1)
-	reg.MustRegister(build, m.runs, m.runDuration, m.requests, m.retries, m.rateLimited, m.pacerWait, m.rows, sinceCollector{m},
+	reg.MustRegister(build, m.runs, m.runDuration, m.requests, m.retries, m.rateLimited, m.pacerWait, m.rows, m.partials, sinceCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -82,6 +85,7 @@ func (m *promMetrics) watch(o store.Owner) {
 		m.lastSuccess[o] = time.Time{}
 	}
 	m.rateLimited.WithLabelValues(o.Provider, o.Account) // exported at 0 before the first 429
+	m.partials.WithLabelValues(o.Provider, o.Account)
 }
 
 // succeeded notes a successful run's end, if newer than the one known.
@@ -111,6 +115,11 @@ func (m *promMetrics) RowsWritten(o store.Owner, table, op string, n int64) {
 func (m *promMetrics) RunFinished(o store.Owner, status string, took time.Duration, at time.Time) {
 	m.runs.WithLabelValues(o.Provider, o.Account, status).Inc()
 	m.runDuration.WithLabelValues(o.Provider, o.Account).Observe(took.Seconds())
+	if status == "partial" {
+		m.partials.WithLabelValues(o.Provider, o.Account).Inc()
+	} else {
+		m.partials.WithLabelValues(o.Provider, o.Account).Set(0)
+	}
 	if status == "succeeded" {
 		m.succeeded(o, at)
 	}

@@ -31,12 +31,16 @@ import (
 const reportUsage = `Usage:
   ingest report list
   ingest report show NAME [--month YYYY-MM | --since YYYY-MM-DD --until YYYY-MM-DD] [--limit N] [--format table|csv|json]
+  ingest report html [--month YYYY-MM] [--account NAME] > costs.html
 `
 
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "html" {
+		return reportHTMLCmd(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
 		fmt.Fprint(stderr, reportUsage)
-		return fmt.Errorf("%w: report list or report show NAME", errUsage)
+		return fmt.Errorf("%w: report list, report show NAME or report html", errUsage)
 	}
 	fs := flag.NewFlagSet("ingest report "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

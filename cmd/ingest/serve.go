@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
+	"github.com/billing-warehouse/billing-warehouse/dashboard"
 	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
@@ -50,6 +51,7 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 		return err
 	}
 	defer s.Close()
+	reg.MustRegister(newMoneyCollector(s.Pool(), logger))
 	for _, src := range sources {
 		metrics.watch(src.Owner())
 	}
@@ -128,8 +130,9 @@ func serveCmd(ctx context.Context, lc lifecycle, args []string, stdout, stderr i
 	return nil
 }
 
-// endpoints serves /healthz (the process is up), /readyz (the database
-// answers and its schema is current) and /metrics. Whoever reaches the
+// endpoints serves the cost dashboard at / and /dashboard, /healthz (the
+// process is up), /readyz (the database answers and its schema is current)
+// and /metrics. Whoever reaches the
 // port learns only the class of a problem; the details (the database's
 // user, host and name) go to the log.
 func endpoints(s *store.Store, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
@@ -162,6 +165,9 @@ func endpoints(s *store.Store, reg *prometheus.Registry, logger *slog.Logger) ht
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	dash := dashboard.Handler(s.Pool(), logger, 10*time.Second)
+	mux.Handle("GET /{$}", dash)
+	mux.Handle("GET /dashboard", dash)
 	return mux
 }
 
