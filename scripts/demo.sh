@@ -115,10 +115,8 @@ The warehouse is ready. To look around:
   bin/ingest report show restatements
   bin/ingest status
 
-The dashboard, as one file:   bin/ingest report html > costs.html   (open it in a browser)
-or served, with filters:      bin/ingest serve --listen 127.0.0.1:9090   then http://127.0.0.1:9090/
-(serve runs the sources on its schedule: with this demo's config they are the simulators, which stop
-with this script; point INGEST_CONFIG at real sources first, or use report html.)
+The dashboard as one file:  bin/ingest report html > costs.html   (then open costs.html in a browser)
+The worker serves it too, at http://127.0.0.1:9090/ (bin/ingest serve, with your sources configured).
 
 (The simulators stop with this script; the database stays.)
 EOF
