@@ -24,7 +24,8 @@ type TableOf[R any] struct {
 
 type field struct {
 	index int
-	ptr   bool // nullable: nil is NULL
+	ptr   bool         // nullable: nil is NULL
+	kind  reflect.Kind // of a non-pointer field
 }
 
 // Define declares the table name whose rows are R (see tables.go for the
@@ -42,7 +43,7 @@ func Define[R any](name string) *TableOf[R] {
 			panic(fmt.Sprintf("store: %s.%s has no db tag", rt.Name(), f.Name))
 		}
 		col, opts, _ := strings.Cut(tag, ",")
-		fd := field{index: i, ptr: f.Type.Kind() == reflect.Pointer}
+		fd := field{index: i, ptr: f.Type.Kind() == reflect.Pointer, kind: f.Type.Kind()}
 		t.goTypes[col] = f.Type
 		if fd.ptr {
 			t.goTypes[col] = f.Type.Elem()
@@ -83,16 +84,33 @@ func (t *TableOf[R]) Rows(owner Owner, rows ...R) [][]any {
 	out := make([][]any, len(rows))
 	n := 2 + len(t.fields)
 	cells := make([]any, len(rows)*n) // one allocation for every row's cells
+	provider, account := any(owner.Provider), any(owner.Account)
+	// Rows of one response repeat their ids (a graph's family and
+	// resource, its bucket size): a value equal to the row before's
+	// shares its boxed copy, as the decoders did before rows were typed.
+	prev := make([]any, len(t.fields))
 	for i := range rows {
 		row := cells[i*n : (i+1)*n : (i+1)*n]
-		row[0], row[1] = owner.Provider, owner.Account
+		row[0], row[1] = provider, account
 		v := reflect.ValueOf(&rows[i]).Elem()
 		for j, f := range t.fields {
 			fv := v.Field(f.index)
-			if f.ptr && fv.IsNil() {
+			switch {
+			case f.ptr && fv.IsNil():
 				continue // row[j+2] stays nil
+			case f.kind == reflect.String:
+				if p, ok := prev[j].(string); !ok || p != fv.String() {
+					prev[j] = fv.Interface()
+				}
+				row[j+2] = prev[j]
+			case f.kind == reflect.Int:
+				if p, ok := prev[j].(int); !ok || p != int(fv.Int()) {
+					prev[j] = fv.Interface()
+				}
+				row[j+2] = prev[j]
+			default:
+				row[j+2] = fv.Interface()
 			}
-			row[j+2] = fv.Interface()
 		}
 		out[i] = row
 	}
