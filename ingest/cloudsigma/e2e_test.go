@@ -1,7 +1,6 @@
 package cloudsigma_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"github.com/billing-warehouse/billing-warehouse/ingest/cloudsigma"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
+	"github.com/billing-warehouse/billing-warehouse/internal/ingesttest"
 	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 	cssim "github.com/billing-warehouse/billing-warehouse/internal/sim/cloudsigma"
 	"github.com/billing-warehouse/billing-warehouse/store"
@@ -303,22 +303,6 @@ func TestBackfillMatchesModel(t *testing.T) {
 	t.Logf("%d requests; %d rows inserted", res.Counters.Requests, res.Counters.RowsInserted)
 }
 
-// warehouseVersions fingerprints every billing table: row count and the
-// sum of row version ids.
-func warehouseVersions(t *testing.T, s *store.Store) string {
-	t.Helper()
-	var parts []string
-	for _, tbl := range store.WarehouseTables {
-		var v string
-		err := s.Pool().QueryRow(t.Context(), fmt.Sprintf(`SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text FROM %s`, tbl.Name)).Scan(&v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, tbl.Name+"="+v)
-	}
-	return strings.Join(parts, " ")
-}
-
 // TestIdenticalRerunWritesNothing: runs with the window settled and
 // nothing new write no row, by any mode, also when the full refresh
 // re-fetches every window.
@@ -326,7 +310,7 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{crawl: ingest.Config{FullRefreshEvery: time.Nanosecond}})
 	mustSucceed(t, e, e.run(t, backfill(e)))
-	before := warehouseVersions(t, e.store)
+	before := ingesttest.WarehouseVersions(t, e.store)
 	for _, mode := range []ingest.Mode{{}, backfill(e), {Backfill: true, Since: e.sim.Model.Start(), Refetch: true}} {
 		res := e.run(t, mode)
 		c := res.Counters
@@ -334,30 +318,9 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 			t.Errorf("re-run %+v: %s, %+v %s", mode, res.Status, c, res.Summary)
 		}
 	}
-	if after := warehouseVersions(t, e.store); after != before {
+	if after := ingesttest.WarehouseVersions(t, e.store); after != before {
 		t.Errorf("an identical re-run rewrote rows:\n%s\n%s", before, after)
 	}
-}
-
-// virtualClock is a shared clock that jumps instead of sleeping.
-type virtualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) SleepUntil(ctx context.Context, t time.Time) bool {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
-	return ctx.Err() == nil
 }
 
 // TestFaultsConverge: every fault class and a 429 storm; one repair run
@@ -365,7 +328,7 @@ func (c *virtualClock) SleepUntil(ctx context.Context, t time.Time) bool {
 // are the simulator's.
 func TestFaultsConverge(t *testing.T) {
 	t.Parallel()
-	clock := &virtualClock{now: time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC)}
+	clock := ingesttest.NewClock(time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC))
 	faults := sim.AllFaults(0.03)
 	faults.Extra = map[sim.Class]float64{cssim.FaultConflict: 0.03}
 	e := newEnv(t, options{

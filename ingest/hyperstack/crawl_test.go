@@ -1,10 +1,8 @@
 package hyperstack_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,47 +10,9 @@ import (
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
 	"github.com/billing-warehouse/billing-warehouse/internal/hyperstacksim"
+	"github.com/billing-warehouse/billing-warehouse/internal/ingesttest"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
-
-// virtualClock is a shared clock that jumps instead of sleeping: the
-// simulator's rate limit and the crawler's pacer and backoff both read it,
-// so minutes of pacing run in milliseconds, faithfully ordered.
-type virtualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) SleepUntil(ctx context.Context, t time.Time) bool {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
-	return ctx.Err() == nil
-}
-
-// warehouseVersions fingerprints every billing table: row count and the
-// sum of row version ids.
-func warehouseVersions(t *testing.T, s *store.Store) string {
-	t.Helper()
-	var parts []string
-	for _, tbl := range store.WarehouseTables {
-		var v string
-		err := s.Pool().QueryRow(t.Context(), fmt.Sprintf(`SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text FROM %s`, tbl.Name)).Scan(&v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, tbl.Name+"="+v)
-	}
-	return strings.Join(parts, " ")
-}
 
 func TestIdenticalRerunWritesNothing(t *testing.T) {
 	t.Parallel()
@@ -60,7 +20,7 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 	if res := e.run(t, backfill(e)); res.Status != store.RunSucceeded {
 		t.Fatalf("backfill: %s %s", res.Status, res.Summary)
 	}
-	before := warehouseVersions(t, e.store)
+	before := ingesttest.WarehouseVersions(t, e.store)
 	for _, mode := range []ingest.Mode{{}, backfill(e)} {
 		res := e.run(t, mode)
 		c := res.Counters
@@ -68,7 +28,7 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 			t.Errorf("re-run %+v: %s, %+v", mode, res.Status, c)
 		}
 	}
-	if after := warehouseVersions(t, e.store); after != before {
+	if after := ingesttest.WarehouseVersions(t, e.store); after != before {
 		t.Errorf("an identical re-run rewrote rows:\n%s\n%s", before, after)
 	}
 }
@@ -161,7 +121,7 @@ func TestIncremental(t *testing.T) {
 // one run without faults; the warehouse must then equal the model.
 func TestFaultsConverge(t *testing.T) {
 	t.Parallel()
-	clock := &virtualClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clock := ingesttest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t,
 		hyperstacksim.Config{
 			ModelConfig: hyperstacksim.ModelConfig{Counts: hyperstacksim.Scales["small"]},
@@ -211,7 +171,7 @@ func TestFaultsConverge(t *testing.T) {
 // request may be refused.
 func TestPacing(t *testing.T) {
 	t.Parallel()
-	clock := &virtualClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clock := ingesttest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t,
 		hyperstacksim.Config{ModelConfig: hyperstacksim.ModelConfig{Counts: hyperstacksim.Scales["medium"]}, RateLimit: 500, Clock: clock.Now},
 		ingest.ClientConfig{RatePerMinute: 450, Clock: clock},

@@ -1,13 +1,11 @@
 package soracom_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/billing-warehouse/billing-warehouse/ingest/soracom"
 	"github.com/billing-warehouse/billing-warehouse/internal/dbtest"
 	"github.com/billing-warehouse/billing-warehouse/internal/decimal"
+	"github.com/billing-warehouse/billing-warehouse/internal/ingesttest"
 	simsoracom "github.com/billing-warehouse/billing-warehouse/internal/sim/soracom"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
@@ -80,7 +79,7 @@ func newEnv(t *testing.T, o options) *env {
 		o.client.BackoffBase = time.Millisecond
 	}
 	if o.client.Clock == nil {
-		o.client.Clock = &virtualClock{now: simNow} // export polls wait on it
+		o.client.Clock = ingesttest.NewClock(simNow) // export polls wait on it
 	}
 	settings := map[string]string{"api_url": srv.URL + "/v1", "auth_key_id": authKeyID, "auth_key": authKey, "coverage": string(s.Model.Coverage())}
 	for k, v := range o.settings {
@@ -108,29 +107,6 @@ func (e *env) run(t *testing.T, mode ingest.Mode) ingest.Result {
 
 func backfill(e *env) ingest.Mode {
 	return ingest.Mode{Backfill: true, Since: e.sim.Model.StartDay().Start(time.UTC), Until: e.sim.Model.Now()}
-}
-
-// virtualClock jumps instead of sleeping: the crawler's pacer, backoff and
-// export polls (and, when given, the simulator's rate limit) read it, so
-// minutes of waiting run in milliseconds.
-type virtualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) SleepUntil(ctx context.Context, t time.Time) bool {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
-	return ctx.Err() == nil
 }
 
 func money(m simsoracom.Money) string { return decimal.MustParse(m.String()).String() }

@@ -12,26 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
+	"github.com/billing-warehouse/billing-warehouse/internal/ingesttest"
 	"github.com/billing-warehouse/billing-warehouse/internal/sim"
 	simsoracom "github.com/billing-warehouse/billing-warehouse/internal/sim/soracom"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
-
-// warehouseVersions fingerprints every billing table: row count and the
-// sum of row version ids.
-func warehouseVersions(t *testing.T, s *store.Store) string {
-	t.Helper()
-	var parts []string
-	for _, tbl := range store.WarehouseTables {
-		var v string
-		err := s.Pool().QueryRow(t.Context(), fmt.Sprintf(`SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text FROM %s`, tbl.Name)).Scan(&v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, tbl.Name+"="+v)
-	}
-	return strings.Join(parts, " ")
-}
 
 func mustSucceed(t *testing.T, e *env, what string, res ingest.Result) {
 	t.Helper()
@@ -52,7 +37,7 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
 	mustSucceed(t, e, "backfill", e.run(t, backfill(e)))
-	before := warehouseVersions(t, e.store)
+	before := ingesttest.WarehouseVersions(t, e.store)
 	for _, mode := range []ingest.Mode{{}, backfill(e)} {
 		res := e.run(t, mode)
 		c := res.Counters
@@ -60,7 +45,7 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 			t.Errorf("re-run %+v: %s, %+v", mode, res.Status, c)
 		}
 	}
-	if after := warehouseVersions(t, e.store); after != before {
+	if after := ingesttest.WarehouseVersions(t, e.store); after != before {
 		t.Errorf("an identical re-run rewrote rows:\n%s\n%s", before, after)
 	}
 }
@@ -71,7 +56,7 @@ func TestIdenticalRerunWritesNothing(t *testing.T) {
 // warehouse must then equal the model.
 func TestFaultsConverge(t *testing.T) {
 	t.Parallel()
-	clock := &virtualClock{now: simNow}
+	clock := ingesttest.NewClock(simNow)
 	faults := sim.AllFaults(0.04)
 	faults.UnstablePages = 0
 	faults.Extra = map[sim.Class]float64{simsoracom.FaultExportFailed: 0.2, simsoracom.FaultExportStuck: 0.1, simsoracom.FaultLinkExpired: 0.2}
