@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -97,7 +99,7 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 			return err
 		}
 	}
-	r.batches = make(chan []Unit, 2)
+	r.batches = make(chan batch, 2)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -120,9 +122,16 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		}
 		todo = append(todo, m)
 	}
+	// A month is marked backfilled once the writer has written all of it,
+	// while the next month is already being fetched: requests do not wait
+	// for the month's last batch to commit. Errors are counted run-wide, so
+	// an error of the next month keeps this one unmarked too: it is
+	// fetched again, never skipped with a hole.
+	var markErr error
+	var markMu sync.Mutex
 	for i, m := range todo {
 		if ctx.Err() != nil || r.Draining() {
-			return nil
+			break
 		}
 		closed := !m.AddDate(0, 1, 0).After(r.now)
 		before := r.errs.Load()
@@ -131,15 +140,25 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		r.startMonth(m.Format("2006-01"), i+1, len(todo))
 		requests := r.counters().Requests
 		r.src.Month(ctx, r, w)
-		r.flushPending(ctx) // the month is written before the next starts
 		r.endMonth(requests)
-		if mode.Backfill && closed && r.errs.Load() == before && ctx.Err() == nil && !r.Draining() {
-			if err := r.c.store.MarkBackfillDone(ctx, r.owner, m, r.id); err != nil {
-				return err
-			}
+		if !mode.Backfill || !closed {
+			continue
 		}
+		r.afterWritten(func() {
+			if r.errs.Load() != before || ctx.Err() != nil || r.Draining() {
+				return
+			}
+			if err := r.c.store.MarkBackfillDone(ctx, r.owner, m, r.id); err != nil {
+				markMu.Lock()
+				markErr = cmp.Or(markErr, err)
+				markMu.Unlock()
+			}
+		})
 	}
-	return nil
+	r.flushPending(ctx)
+	markMu.Lock()
+	defer markMu.Unlock()
+	return markErr
 }
 
 // Fetched is one response, with its raw payload row.
@@ -308,57 +327,61 @@ const (
 // Submit queues a unit for the writer; a full buffer goes to the writer,
 // so workers keep fetching while a batch is written. The writer's queue is
 // short: when writing falls behind, workers wait, and memory stays
-// bounded. Everything submitted is written before the month ends.
+// bounded. Everything submitted is written before the run ends.
 func (r *Run) Submit(ctx context.Context, u Unit) {
 	r.pendingMu.Lock()
 	r.pending = append(r.pending, u)
-	full := len(r.pending) >= batchUnits
-	if !full {
-		rows := 0
-		for _, p := range r.pending {
-			rows += p.size()
-		}
-		full = rows >= batchRows
+	r.pendingRows += u.size()
+	var full []Unit
+	if len(r.pending) >= batchUnits || r.pendingRows >= batchRows {
+		full = r.takePendingLocked()
 	}
 	r.pendingMu.Unlock()
-	if full {
-		r.toWriter(r.takePending(batchUnits))
+	if full != nil {
+		r.batches <- batch{units: full}
 	}
 }
 
-// flushPending writes what is pending and waits until every batch handed
+// batch is what the writer is handed: units to write in one transaction,
+// then, when set, a function to run once they and everything handed over
+// before them are written.
+type batch struct {
+	units []Unit
+	then  func()
+}
+
+// afterWritten hands what is pending to the writer and has it run then
+// once all of it, and everything before it, is written. It does not wait.
+func (r *Run) afterWritten(then func()) {
+	r.pendingMu.Lock()
+	units := r.takePendingLocked()
+	r.pendingMu.Unlock()
+	r.batches <- batch{units: units, then: then}
+}
+
+// flushPending writes what is pending and waits until everything handed
 // to the writer is written.
 func (r *Run) flushPending(ctx context.Context) {
-	r.toWriter(r.takePending(0))
-	r.writing.Wait()
+	written := make(chan struct{})
+	r.afterWritten(func() { close(written) })
+	<-written
 }
 
-// toWriter hands a batch to the writer goroutine.
-func (r *Run) toWriter(units []Unit) {
-	if len(units) == 0 {
-		return
-	}
-	r.writing.Add(1)
-	r.batches <- units
-}
-
-// writer writes batches until the channel closes.
+// writer writes batches, in the order they were handed over, until the
+// channel closes.
 func (r *Run) writer(ctx context.Context) {
-	for units := range r.batches {
-		r.flush(ctx, units)
-		r.writing.Done()
+	for b := range r.batches {
+		r.flush(ctx, b.units)
+		if b.then != nil {
+			b.then()
+		}
 	}
 }
 
-// takePending empties the buffer if it holds at least min units.
-func (r *Run) takePending(min int) []Unit {
-	r.pendingMu.Lock()
-	defer r.pendingMu.Unlock()
-	if len(r.pending) == 0 || len(r.pending) < min {
-		return nil
-	}
+// takePendingLocked empties the buffer; pendingMu is held.
+func (r *Run) takePendingLocked() []Unit {
 	units := r.pending
-	r.pending = nil
+	r.pending, r.pendingRows = nil, 0
 	return units
 }
 

@@ -151,9 +151,9 @@ type Run struct {
 	undecoded                                            atomic.Int64       // reprocess: bodies that never decoded
 	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
-	pending                                              []Unit      // fetched units not yet written
-	batches                                              chan []Unit // full batches, to the writer
-	writing                                              sync.WaitGroup
+	pending                                              []Unit     // fetched units not yet written
+	pendingRows                                          int        // their rows and raw payloads
+	batches                                              chan batch // to the writer, in order
 	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
 	slots                                                chan struct{} // one per request in flight
 	began                                                time.Time
