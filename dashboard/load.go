@@ -147,6 +147,11 @@ func Load(ctx context.Context, db Querier, f Filter) (*Data, error) {
 		if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'`); err != nil {
 			return err
 		}
+		// The page's reads are short: compiling them (JIT, for the views'
+		// large plans) took longer than running them.
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
 		var reader bool
 		if err := tx.QueryRow(ctx, `SELECT coalesce(pg_has_role('billing_reader', 'MEMBER'), false) FROM pg_roles WHERE rolname = 'billing_reader'`).Scan(&reader); err != nil && err != pgx.ErrNoRows {
 			return err
@@ -170,8 +175,7 @@ func load(ctx context.Context, tx pgx.Tx, f Filter) (*Data, error) {
 	d := &Data{Filter: f}
 	all, err := collect(ctx, tx, "month_to_date_v2", queryMonths, nil, func(r pgx.CollectableRow) (MonthToDate, error) {
 		var m MonthToDate
-		err := r.Scan(&m.Provider, &m.Account, &m.Currency, &m.Month, &m.Closed, &m.BilledToDate, &m.DaysElapsed, &m.MonthDays,
-			&m.Forecast, &m.PreviousSamePeriod, &m.PreviousTotal, &m.ForecastChangePct)
+		err := r.Scan(&m.Provider, &m.Account, &m.Currency, &m.Month, &m.Closed, &m.DaysElapsed)
 		return m, err
 	})
 	if err != nil {
@@ -197,14 +201,20 @@ func load(ctx context.Context, tx pgx.Tx, f Filter) (*Data, error) {
 	// The daily chart ends on the month's last day with data: its last day
 	// once closed, the day the data reaches while it runs.
 	d.Until = d.Month.AddDate(0, 1, -1)
+	d.MTD, err = collect(ctx, tx, "month_to_date_v2", queryMTD, []any{f.Account, d.Month}, func(r pgx.CollectableRow) (MonthToDate, error) {
+		var m MonthToDate
+		err := r.Scan(&m.Provider, &m.Account, &m.Currency, &m.Month, &m.Closed, &m.BilledToDate, &m.DaysElapsed, &m.MonthDays,
+			&m.Forecast, &m.PreviousSamePeriod, &m.PreviousTotal, &m.ForecastChangePct)
+		return m, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	var reach time.Time
-	for _, m := range all {
-		if m.Month.Equal(d.Month) && (f.Account == "" || m.Account == f.Account) {
-			d.MTD = append(d.MTD, m)
-			if !m.Closed {
-				day := d.Month.AddDate(0, 0, max(0, int(m.DaysElapsed+0.999999)-1))
-				reach = later(reach, day)
-			}
+	for _, m := range d.MTD {
+		if !m.Closed {
+			day := d.Month.AddDate(0, 0, max(0, int(m.DaysElapsed+0.999999)-1))
+			reach = later(reach, day)
 		}
 	}
 	if !reach.IsZero() && reach.Before(d.Until) {
@@ -291,7 +301,16 @@ func (d *Data) loadTop(ctx context.Context, tx pgx.Tx) error {
 }
 
 func (d *Data) loadRunway(ctx context.Context, tx pgx.Tx) error {
-	rows, err := collect(ctx, tx, "credit_runway_v2", queryRunway, []any{d.Filter.Account, d.Month}, func(r pgx.CollectableRow) (Runway, error) {
+	args := []any{d.Filter.Account, d.Month}
+	history, err := collect(ctx, tx, "credit_runway_v2", queryRunway, args, func(r pgx.CollectableRow) (Runway, error) {
+		var x Runway
+		err := r.Scan(&x.Provider, &x.Account, &x.Currency, &x.ObservedAt, &x.Credit)
+		return x, err
+	})
+	if err != nil {
+		return err
+	}
+	newest, err := collect(ctx, tx, "credit_runway_v2", queryRunwayNow, args, func(r pgx.CollectableRow) (Runway, error) {
 		var x Runway
 		var runsOut pgtype.Date
 		err := r.Scan(&x.Provider, &x.Account, &x.Currency, &x.ObservedAt, &x.Credit, &x.AvgDaily, &x.DaysLeft, &runsOut)
@@ -304,7 +323,7 @@ func (d *Data) loadRunway(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
+	for _, r := range history {
 		n := len(d.Runway)
 		if n == 0 || d.Runway[n-1].Provider != r.Provider || d.Runway[n-1].Account != r.Account {
 			d.Runway = append(d.Runway, Runway{})
@@ -313,6 +332,15 @@ func (d *Data) loadRunway(ctx context.Context, tx pgx.Tx) error {
 		hist := append(d.Runway[n-1].History, CreditPoint{At: r.ObservedAt, Credit: r.Credit})
 		d.Runway[n-1] = r
 		d.Runway[n-1].History = hist
+	}
+	// Each account's runway is its newest observation's.
+	for i, r := range d.Runway {
+		for _, x := range newest {
+			if x.Provider == r.Provider && x.Account == r.Account {
+				x.History = r.History
+				d.Runway[i] = x
+			}
+		}
 	}
 	return nil
 }
