@@ -14,17 +14,19 @@ WITH graph AS (
     -- The graph's cost per service and day summed straight from the
     -- datapoints, as resource_day_cost_v2 picks them per resource (a day's
     -- daily bucket, else its hourly ones), without a per-resource step.
-    SELECT c.provider, c.account, NULL::text AS currency, (c.bucket_start AT TIME ZONE 'UTC')::date AS day, c.family,
-           sum(c.incurred_bill) AS billed
-    FROM billing.cost_datapoints c
-    WHERE c.incurred_bill IS NOT NULL AND c.family NOT IN ('contract', 'image_generation')
-      AND (c.bucket_seconds = 86400
-           OR c.bucket_seconds = 3600
-              AND NOT EXISTS (SELECT 1 FROM billing.cost_datapoints d
-                              WHERE d.provider = c.provider AND d.account = c.account AND d.family = c.family AND d.resource_id = c.resource_id
-                                AND d.bucket_seconds = 86400 AND d.incurred_bill IS NOT NULL
-                                AND d.bucket_start >= date_trunc('day', c.bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                                AND d.bucket_start < (date_trunc('day', c.bucket_start AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC'))
+    SELECT c.provider, c.account, (c.bucket_start AT TIME ZONE 'UTC')::date AS day, c.family, sum(c.incurred_bill) AS billed
+    FROM (SELECT provider, account, family, bucket_start, incurred_bill
+          FROM billing.cost_datapoints
+          WHERE incurred_bill IS NOT NULL AND bucket_seconds = 86400 AND family NOT IN ('contract', 'image_generation')
+          UNION ALL
+          SELECT h.provider, h.account, h.family, h.bucket_start, h.incurred_bill
+          FROM billing.cost_datapoints h
+          WHERE h.incurred_bill IS NOT NULL AND h.bucket_seconds = 3600 AND h.family NOT IN ('contract', 'image_generation')
+            AND NOT EXISTS (SELECT 1 FROM billing.cost_datapoints d
+                            WHERE d.provider = h.provider AND d.account = h.account AND d.family = h.family AND d.resource_id = h.resource_id
+                              AND d.bucket_seconds = 86400 AND d.incurred_bill IS NOT NULL
+                              AND d.bucket_start >= date_trunc('day', h.bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                              AND d.bucket_start < (date_trunc('day', h.bucket_start AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC')) c
     GROUP BY c.provider, c.account, (c.bucket_start AT TIME ZONE 'UTC')::date, c.family
 ), days AS (
     SELECT g.provider, g.account, coalesce(a.currency, CASE g.provider WHEN 'hyperstack' THEN 'USD' END) AS currency, g.day,
