@@ -301,16 +301,7 @@ func (d *Data) loadTop(ctx context.Context, tx pgx.Tx) error {
 }
 
 func (d *Data) loadRunway(ctx context.Context, tx pgx.Tx) error {
-	args := []any{d.Filter.Account, d.Month}
-	history, err := collect(ctx, tx, "credit_runway_v2", queryRunway, args, func(r pgx.CollectableRow) (Runway, error) {
-		var x Runway
-		err := r.Scan(&x.Provider, &x.Account, &x.Currency, &x.ObservedAt, &x.Credit)
-		return x, err
-	})
-	if err != nil {
-		return err
-	}
-	newest, err := collect(ctx, tx, "credit_runway_v2", queryRunwayNow, args, func(r pgx.CollectableRow) (Runway, error) {
+	rows, err := collect(ctx, tx, "credit_runway_v2", queryRunway, []any{d.Filter.Account, d.Month}, func(r pgx.CollectableRow) (Runway, error) {
 		var x Runway
 		var runsOut pgtype.Date
 		err := r.Scan(&x.Provider, &x.Account, &x.Currency, &x.ObservedAt, &x.Credit, &x.AvgDaily, &x.DaysLeft, &runsOut)
@@ -323,7 +314,7 @@ func (d *Data) loadRunway(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range history {
+	for _, r := range rows {
 		n := len(d.Runway)
 		if n == 0 || d.Runway[n-1].Provider != r.Provider || d.Runway[n-1].Account != r.Account {
 			d.Runway = append(d.Runway, Runway{})
@@ -332,15 +323,6 @@ func (d *Data) loadRunway(ctx context.Context, tx pgx.Tx) error {
 		hist := append(d.Runway[n-1].History, CreditPoint{At: r.ObservedAt, Credit: r.Credit})
 		d.Runway[n-1] = r
 		d.Runway[n-1].History = hist
-	}
-	// Each account's runway is its newest observation's.
-	for i, r := range d.Runway {
-		for _, x := range newest {
-			if x.Provider == r.Provider && x.Account == r.Account {
-				x.History = r.History
-				d.Runway[i] = x
-			}
-		}
 	}
 	return nil
 }

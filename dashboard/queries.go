@@ -48,27 +48,13 @@ FROM month WHERE n <= $3
 ORDER BY currency, n`
 
 // queryRunway is each account's credit at every observation of the 60
-// days up to the end of the month shown. It reads no runway figure, so the
-// view sums no week of spending for each observation.
+// days up to the end of the month shown; the newest is the runway.
 const queryRunway = `
-SELECT provider, account, currency, observed_at, credit
+SELECT provider, account, currency, observed_at, credit, avg_daily_cost_7d, days_left, runs_out_on
 FROM reports.credit_runway_v2
 WHERE observed_at >= $2::date + interval '1 month' - interval '60 days' AND observed_at < $2::date + interval '1 month'
   AND ($1 = '' OR account = $1)
 ORDER BY provider, account, observed_at`
-
-// queryRunwayNow is the runway at each account's newest observation of
-// those days: the week of spending is summed for that one only.
-const queryRunwayNow = `
-SELECT provider, account, currency, observed_at, credit, avg_daily_cost_7d, days_left, runs_out_on
-FROM reports.credit_runway_v2
-WHERE (provider, account, observed_at) IN (
-    SELECT provider, account, max(observed_at)
-    FROM reports.credit_runway_v2
-    WHERE observed_at >= $2::date + interval '1 month' - interval '60 days' AND observed_at < $2::date + interval '1 month'
-      AND ($1 = '' OR account = $1)
-    GROUP BY provider, account)
-ORDER BY provider, account`
 
 // queryAnomalies is the month's anomalies, the largest jumps first.
 const queryAnomalies = `
