@@ -38,6 +38,7 @@ SELECT provider, account, currency, day, resource_family, resource_id, billed_co
 FROM reports.resource_day_cost_computed_v2
 WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
 	dayCostsDone = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
+	dayCosts     = "billing.resource_day_costs"
 )
 
 // RefreshDayCosts rewrites the owner's rows of billing.resource_day_costs
@@ -48,6 +49,7 @@ WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
 // month's summary is spread over (contracts, image generation, Soracom's
 // monthly rows); a run without a window (a reprocess) rewrites every day.
 func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) error {
+	var inserted int64
 	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var ids []int64
 		var from, to pgtype.Date
@@ -60,9 +62,11 @@ func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) e
 		if _, err := tx.Exec(ctx, dayCostsDelete, owner.Provider, owner.Account, from, to); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
-		if _, err := tx.Exec(ctx, dayCostsInsert, owner.Provider, owner.Account, from, to, runID); err != nil {
+		tag, err := tx.Exec(ctx, dayCostsInsert, owner.Provider, owner.Account, from, to, runID)
+		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
+		inserted = tag.RowsAffected()
 		if _, err := tx.Exec(ctx, dayCostsDone, ids); err != nil {
 			return fmt.Errorf("mark the runs refreshed: %w", err)
 		}
@@ -70,6 +74,13 @@ func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) e
 	})
 	if err != nil {
 		return fmt.Errorf("refresh day costs of %s: %w", owner, err)
+	}
+	// The first backfill fills the table from nothing; the dashboard's
+	// plans for an empty table read it whole (see keepStatistics).
+	if s.grown(ctx, dayCosts, inserted) {
+		if _, err := s.pool.Exec(ctx, "ANALYZE "+dayCosts); err != nil {
+			s.logger.WarnContext(ctx, "could not analyze a table after a bulk write", "table", dayCosts, "err", err)
+		}
 	}
 	return nil
 }

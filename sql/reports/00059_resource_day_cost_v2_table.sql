@@ -187,6 +187,7 @@ DELETE FROM billing.resource_day_costs;
 INSERT INTO billing.resource_day_costs (provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source)
 SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source FROM reports.resource_day_cost_computed_v2;
 UPDATE ingest.runs SET day_costs_refreshed = true WHERE NOT day_costs_refreshed;
+ANALYZE billing.resource_day_costs;
 
 CREATE OR REPLACE VIEW reports.resource_day_cost_v2 AS
 SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source
