@@ -102,6 +102,7 @@ func TestPageOnFixture(t *testing.T) {
 	if _, err := conn.Exec(t.Context(), fixture); err != nil {
 		t.Fatal(err)
 	}
+	dbtest.RefreshDayCosts(t, conn)
 	db := pool(t, url)
 	for _, c := range []struct {
 		name   string

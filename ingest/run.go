@@ -281,6 +281,9 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	}
 
 	fatal := body(runCtx, r)
+	if fatal == nil {
+		r.refreshDayCosts(runCtx)
+	}
 	cancel()
 	<-heartbeatDone
 

@@ -42,9 +42,11 @@ INSERT INTO billing.restatements (provider, account, table_name, row_key, measur
 func exported(t *testing.T) map[string]map[string]float64 {
 	t.Helper()
 	url := dbtest.New(t)
-	if _, err := dbtest.Conn(t, url).Exec(t.Context(), moneyFixture); err != nil {
+	conn := dbtest.Conn(t, url)
+	if _, err := conn.Exec(t.Context(), moneyFixture); err != nil {
 		t.Fatal(err)
 	}
+	dbtest.RefreshDayCosts(t, conn)
 	s, err := store.Open(t.Context(), url, store.Options{})
 	if err != nil {
 		t.Fatal(err)

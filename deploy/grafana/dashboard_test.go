@@ -107,7 +107,8 @@ func TestPanelsOnABackfilledWarehouse(t *testing.T) {
 	// correction, seen a day before the simulated now, for the corrections
 	// panel, and the costliest daily bucket since Nov 10 made ten times
 	// dearer, for the anomalies panel.
-	if _, err := dbtest.Conn(t, dbURL).Exec(t.Context(), `
+	fixed := dbtest.Conn(t, dbURL)
+	if _, err := fixed.Exec(t.Context(), `
 INSERT INTO billing.restatements (provider, account, table_name, row_key, measure, old_value, new_value, run_id, observed_at, kind)
 VALUES ('hyperstack', 'default', 'billing.cost_datapoints',
   '{"family": "virtual-machine", "resource_id": "1", "bucket_seconds": 86400, "bucket_start": "2026-10-10T00:00:00+00:00"}',
@@ -118,6 +119,7 @@ WHERE (provider, account, family, resource_id, bucket_seconds, bucket_start) = (
   WHERE bucket_seconds = 86400 AND incurred_bill > 0 AND bucket_start >= '2026-11-10' ORDER BY incurred_bill DESC, resource_id LIMIT 1)`); err != nil {
 		t.Fatal(err)
 	}
+	dbtest.RefreshDayCosts(t, fixed)
 	conn := dbtest.Conn(t, readerURL(t, dbURL))
 	to := simwarehouse.Now
 	from := to.AddDate(0, 0, -60)

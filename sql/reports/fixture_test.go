@@ -44,11 +44,14 @@ func query(t *testing.T, conn *pgx.Conn, sql string) []string {
 	return out
 }
 
+// exec runs a fixture's statements, then refreshes the day costs as the
+// run that wrote them would have.
 func exec(t *testing.T, conn *pgx.Conn, sql string) {
 	t.Helper()
 	if _, err := conn.Exec(t.Context(), sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+	dbtest.RefreshDayCosts(t, conn)
 }
 
 func expect(t *testing.T, name string, got, want []string) {

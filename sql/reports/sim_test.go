@@ -225,7 +225,9 @@ func TestReaderRole(t *testing.T) {
 	l := backfilled(t)
 	user := fmt.Sprintf("bw_reader_%d", time.Now().UnixNano())
 	admin := dbtest.Conn(t, dbtest.AdminURL())
-	exec(t, admin, fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD 'reader-pw' IN ROLE billing_reader`, user))
+	if _, err := admin.Exec(t.Context(), fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD 'reader-pw' IN ROLE billing_reader`, user)); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { admin.Exec(t.Context(), "DROP ROLE IF EXISTS "+user) })
 
 	cfg, err := pgx.ParseConfig(l.url)
@@ -256,7 +258,7 @@ func TestReaderRole(t *testing.T) {
 		}
 	}
 	for _, sql := range []string{
-		`SELECT * FROM ingest.raw_payloads LIMIT 1`, `SELECT * FROM ingest.runs LIMIT 1`, `SELECT * FROM billing.resources LIMIT 1`,
+		`SELECT * FROM ingest.raw_payloads LIMIT 1`, `SELECT * FROM ingest.runs LIMIT 1`, `SELECT * FROM billing.resources LIMIT 1`, `SELECT * FROM billing.resource_day_costs LIMIT 1`,
 		`INSERT INTO billing.resources (provider, family, resource_id) VALUES ('x', 'y', 'z')`,
 		`UPDATE billing.resource_month_costs SET incurred_bill = 0`, `DELETE FROM billing.cost_datapoints`,
 		`TRUNCATE billing.cost_datapoints`, `DELETE FROM reports.resource_month_cost_v1`, `TRUNCATE ingest.runs`,

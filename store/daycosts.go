@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// dayCostsPending locks the owner's runs whose days billing.resource_day_costs
+// does not reflect yet: this run, and every ended run whose refresh never
+// happened (killed, cancelled, or its refresh failed). It returns the days
+// they cover, a whole history when one of them has no window (a reprocess).
+const dayCostsPending = `
+WITH pending AS (
+    SELECT id, window_start, window_end FROM ingest.runs
+    WHERE provider = $1 AND account = $2
+      AND (id = $3 OR NOT day_costs_refreshed AND status <> 'running')
+    FOR UPDATE
+)
+SELECT coalesce(array_agg(id), '{}'),
+       CASE WHEN bool_or(window_start IS NULL) THEN '-infinity'::date ELSE min((window_start AT TIME ZONE 'UTC')::date) END,
+       CASE WHEN bool_or(window_end IS NULL) THEN 'infinity'::date ELSE max((window_end AT TIME ZONE 'UTC')::date) END
+FROM pending`
+
+// The owner's days from $3 to $4 (inclusive), rewritten from the computed
+// view: its filters on provider, account and day reach the warehouse's
+// tables.
+const (
+	dayCostsDelete = `
+DELETE FROM billing.resource_day_costs
+WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
+	dayCostsInsert = `
+INSERT INTO billing.resource_day_costs
+    (provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, refreshed_run_id)
+SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, $5
+FROM reports.resource_day_cost_computed_v2
+WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
+	dayCostsDone = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
+	dayCosts     = "billing.resource_day_costs"
+)
+
+// RefreshDayCosts rewrites the owner's rows of billing.resource_day_costs
+// (what reports.resource_day_cost_v2 reads) for the days of run runID and
+// of every earlier run of the owner whose refresh never happened, in one
+// transaction: the days of a run killed before its refresh are repaired by
+// the next. A run's window is whole billing months, which covers what a
+// month's summary is spread over (contracts, image generation, Soracom's
+// monthly rows); a run without a window (a reprocess) rewrites every day.
+func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) error {
+	var inserted int64
+	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var ids []int64
+		var from, to pgtype.Date
+		if err := tx.QueryRow(ctx, dayCostsPending, owner.Provider, owner.Account, runID).Scan(&ids, &from, &to); err != nil {
+			return fmt.Errorf("find the runs to refresh: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, dayCostsDelete, owner.Provider, owner.Account, from, to); err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		tag, err := tx.Exec(ctx, dayCostsInsert, owner.Provider, owner.Account, from, to, runID)
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		inserted = tag.RowsAffected()
+		if _, err := tx.Exec(ctx, dayCostsDone, ids); err != nil {
+			return fmt.Errorf("mark the runs refreshed: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("refresh day costs of %s: %w", owner, err)
+	}
+	// The first backfill fills the table from nothing; the dashboard's
+	// plans for an empty table read it whole (see keepStatistics).
+	if s.grown(ctx, dayCosts, inserted) {
+		if _, err := s.pool.Exec(ctx, "ANALYZE "+dayCosts); err != nil {
+			s.logger.WarnContext(ctx, "could not analyze a table after a bulk write", "table", dayCosts, "err", err)
+		}
+	}
+	return nil
+}
