@@ -144,13 +144,8 @@ func parseCSV(src io.Reader, month time.Time, closed bool, emit func(chunk) erro
 			return nil
 		}
 		if p.closed {
-			// The final amounts point into an array of their own: the
-			// writer's rows keep these pointers until written, and the
-			// items, five times larger, need not stay with them.
-			finals := make([]decimal.Decimal, len(cur.items))
 			for i := range cur.items {
-				finals[i] = cur.items[i].Amount
-				cur.items[i].FinalAmount = &finals[i]
+				cur.items[i].FinalAmount = &cur.items[i].Amount // the rows copy the value
 			}
 		}
 		emitted[part{cur.day, cur.monthly}] = true
