@@ -2,8 +2,7 @@ package soracom
 
 import (
 	"bytes"
-	"encoding/csv"
-	"errors"
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -75,64 +74,110 @@ func readHeader(h []string) (csvColumns, error) {
 
 // simInfo is what the CSV says of a SIM: the same on every row of it.
 type simInfo struct {
+	id    string
 	imsi  *string
 	tags  map[string]any
 	group *string
 }
 
-// csvParser turns a month's CSV into bill items, a chunk at a time.
+// itemName is a bill item's name and the month it corrects, if any.
+type itemName struct {
+	name     string
+	corrects *time.Time
+}
+
+// maxNumbers bounds the cache of decimal texts: a month repeats a few
+// hundred prices, quantities and amounts in hundreds of thousands of rows.
+const maxNumbers = 1 << 16
+
+// csvParser turns a month's CSV into bill items, a chunk at a time. The
+// values rows repeat (SIM ids, item names, numbers, tags) are read once
+// and shared by every row that has them: a month's rows then hold no copy
+// of the file's text.
 type csvParser struct {
-	month  time.Time
-	closed bool
-	cols   csvColumns
-	sims   map[string]*simInfo
+	month   time.Time
+	closed  bool
+	cols    csvColumns
+	sims    map[string]*simInfo
+	vpgs    map[string]string
+	devices map[string]string
+	names   map[string]*itemName
+	numbers map[string]decimal.Decimal
+	prices  map[string]*decimal.Decimal
+	date    []byte // the last row's date, and what it read as
+	day     time.Time
+	monthly bool
 	// resources are every SIM, VPG and device the CSV names, in order.
 	resources []store.Resource
-	seen      map[[2]string]bool
 }
 
 // parseCSV reads a month's CSV and hands emit its chunks in the file's
-// order; it returns the resources the file names.
-func parseCSV(body []byte, month time.Time, closed bool, emit func(chunk) error) ([]store.Resource, error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	cr := csv.NewReader(bytes.NewReader(body))
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%w: CSV header: %v", ErrMalformed, err)
+// order; it returns the resources the file names. A chunk's items are
+// its own: emit may keep them.
+func parseCSV(src io.Reader, month time.Time, closed bool, emit func(chunk) error) ([]store.Resource, error) {
+	rr := newRecords(src)
+	if bom, _ := rr.src.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		rr.src.Discard(3)
 	}
-	p := &csvParser{month: month, closed: closed, sims: map[string]*simInfo{}, seen: map[[2]string]bool{}}
-	if p.cols, err = readHeader(header); err != nil {
+	header, err := rr.read()
+	if err != nil || header == nil {
+		return nil, fmt.Errorf("%w: CSV header: %v", ErrMalformed, cmp.Or(err, io.EOF))
+	}
+	names := make([]string, len(header))
+	for i, h := range header {
+		names[i] = string(h)
+	}
+	p := &csvParser{month: month, closed: closed, sims: map[string]*simInfo{}, vpgs: map[string]string{}, devices: map[string]string{},
+		names: map[string]*itemName{}, numbers: map[string]decimal.Decimal{}, prices: map[string]*decimal.Decimal{}}
+	if p.cols, err = readHeader(names); err != nil {
 		return nil, err
 	}
-	cr.FieldsPerRecord = len(header)
 	var cur chunk
 	index := map[[3]string]int{} // family, id, item: position in cur.items
+	type part struct {
+		day     time.Time
+		monthly bool
+	}
+	emitted := map[part]bool{} // days (and the monthly rows) already emitted
 	flush := func() error {
 		if len(cur.items) == 0 {
 			return nil
 		}
+		if p.closed {
+			for i := range cur.items {
+				cur.items[i].FinalAmount = &cur.items[i].Amount // the rows copy the value
+			}
+		}
+		emitted[part{cur.day, cur.monthly}] = true
 		err := emit(cur)
-		cur = chunk{}
+		cur = chunk{items: make([]store.SoracomBillItem, 0, cap(cur.items))}
 		clear(index)
 		return err
 	}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
+	for {
+		rec, err := rr.read()
+		if err != nil {
+			return nil, fmt.Errorf("%w: CSV %v", ErrMalformed, err)
+		}
+		if rec == nil {
 			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: CSV: %v", ErrMalformed, err)
+		if len(rec) != len(names) {
+			return nil, fmt.Errorf("%w: CSV line %d: %d fields, the header has %d", ErrMalformed, rr.line, len(rec), len(names))
 		}
 		it, err := p.row(rec)
 		if err != nil {
-			return nil, fmt.Errorf("%w: CSV line %d: %v", ErrMalformed, line, err)
+			return nil, fmt.Errorf("%w: CSV line %d: %v", ErrMalformed, rr.line, err)
 		}
 		if len(cur.items) > 0 && (!it.ChargeDate.Equal(cur.day) || it.Monthly != cur.monthly) {
 			if err := flush(); err != nil {
 				return nil, err
 			}
+		}
+		if len(cur.items) == 0 && emitted[part{it.ChargeDate, it.Monthly}] {
+			// A chunk is authoritative for its day: a day in two places
+			// would have its second part delete its first.
+			return nil, fmt.Errorf("%w: CSV line %d: the rows of %s are not together", ErrMalformed, rr.line, rec[p.cols.date])
 		}
 		cur.day, cur.monthly = it.ChargeDate, it.Monthly
 		k := [3]string{it.Family, it.ResourceID, it.BillItemName}
@@ -142,9 +187,6 @@ func parseCSV(body []byte, month time.Time, closed bool, emit func(chunk) error)
 			sum.Amount = sum.Amount.Add(it.Amount)
 			if sum.UnitPrice != nil && (it.UnitPrice == nil || !sum.UnitPrice.Equal(*it.UnitPrice)) {
 				sum.UnitPrice = nil // summed over several prices: none is the row's
-			}
-			if sum.FinalAmount != nil {
-				sum.FinalAmount = &sum.Amount
 			}
 			continue
 		}
@@ -157,104 +199,157 @@ func parseCSV(body []byte, month time.Time, closed bool, emit func(chunk) error)
 	return p.resources, nil
 }
 
-// row reads one CSV record.
-func (p *csvParser) row(rec []string) (store.SoracomBillItem, error) {
-	get := func(i int) string {
+// row reads one CSV record. Nothing it returns points into rec.
+func (p *csvParser) row(rec [][]byte) (store.SoracomBillItem, error) {
+	get := func(i int) []byte {
 		if i < 0 {
-			return ""
+			return nil
 		}
 		return rec[i]
 	}
-	it := store.SoracomBillItem{BillingMonth: p.month, BillItemName: rec[p.cols.item]}
-	switch date := rec[p.cols.date]; len(date) {
-	case 8:
-		d, err := time.Parse("20060102", date)
-		if err != nil || d.Year() != p.month.Year() || d.Month() != p.month.Month() {
-			return it, fmt.Errorf("date %q is not a day of %s", date, monthLabel(p.month))
-		}
-		it.ChargeDate = d
-	case 6:
-		if date != monthLabel(p.month) {
-			return it, fmt.Errorf("monthly row of %q in the CSV of %s", date, monthLabel(p.month))
-		}
-		it.ChargeDate, it.Monthly = p.month, true
-	default:
-		return it, fmt.Errorf("date %q is neither yyyyMMdd nor yyyyMM", date)
+	it := store.SoracomBillItem{BillingMonth: p.month}
+	if err := p.readDate(rec[p.cols.date]); err != nil {
+		return it, err
 	}
+	it.ChargeDate, it.Monthly = p.day, p.monthly
+	name := p.name(rec[p.cols.item])
+	it.BillItemName, it.CorrectsMonth = name.name, name.corrects
 	var err error
-	if it.Quantity, err = decimal.Parse(rec[p.cols.quantity]); err != nil {
+	if it.Quantity, err = p.number(rec[p.cols.quantity]); err != nil {
 		return it, fmt.Errorf("quantity: %v", err)
 	}
-	if it.Amount, err = decimal.Parse(rec[p.cols.amount]); err != nil {
+	if it.Amount, err = p.number(rec[p.cols.amount]); err != nil {
 		return it, fmt.Errorf("amount: %v", err)
 	}
-	if s := get(p.cols.unitPrice); s != "" {
-		u, err := decimal.Parse(s)
-		if err != nil {
+	if b := get(p.cols.unitPrice); len(b) > 0 {
+		if it.UnitPrice, err = p.price(b); err != nil {
 			return it, fmt.Errorf("unitPrice: %v", err)
-		}
-		it.UnitPrice = &u
-	}
-	if p.closed {
-		it.FinalAmount = &it.Amount
-	}
-	if m, ok := strings.CutPrefix(it.BillItemName, "Adjustment for "); ok {
-		if t, err := parseMonth(m); err == nil {
-			it.CorrectsMonth = &t
 		}
 	}
 	switch {
-	case get(p.cols.simID) != "":
-		it.Family, it.ResourceID = "sim", get(p.cols.simID)
-		s := p.sim(it.ResourceID, rec)
+	case len(get(p.cols.simID)) > 0:
+		s := p.sim(rec)
+		it.Family, it.ResourceID = "sim", s.id
 		it.IMSI, it.Tags, it.SIMGroup = s.imsi, s.tags, s.group
-	case get(p.cols.vpgID) != "":
-		it.Family, it.ResourceID = "vpg", get(p.cols.vpgID)
-	case get(p.cols.deviceID) != "":
-		it.Family, it.ResourceID = "device", get(p.cols.deviceID)
+	case len(get(p.cols.vpgID)) > 0:
+		it.Family, it.ResourceID = "vpg", p.other("vpg", p.vpgs, rec[p.cols.vpgID])
+	case len(get(p.cols.deviceID)) > 0:
+		it.Family, it.ResourceID = "device", p.other("device", p.devices, rec[p.cols.deviceID])
 	default:
 		it.Family = "account" // free tier, volume discount, account adjustments
-	}
-	if it.Family != "account" && !p.seen[[2]string{it.Family, it.ResourceID}] {
-		p.seen[[2]string{it.Family, it.ResourceID}] = true
-		res := store.Resource{Family: it.Family, ResourceID: it.ResourceID, Attributes: map[string]any{}}
-		if it.Family == "sim" {
-			s := p.sims[it.ResourceID]
-			if s.imsi != nil {
-				res.Attributes["imsi"] = *s.imsi
-			}
-			res.Attributes["tags"] = s.tags
-			if s.group != nil {
-				res.Attributes["group"] = *s.group
-			}
-		}
-		p.resources = append(p.resources, res)
 	}
 	return it, nil
 }
 
-// sim is a SIM's imsi, tags and group, read from its first row and shared
-// by its other rows (the columns repeat them).
-func (p *csvParser) sim(id string, rec []string) *simInfo {
-	if s, ok := p.sims[id]; ok {
-		return s
+// readDate reads a row's date into p.day and p.monthly. Rows come day by
+// day: a date like the row before's is not read again.
+func (p *csvParser) readDate(b []byte) error {
+	if p.date != nil && bytes.Equal(b, p.date) {
+		return nil
 	}
-	s := &simInfo{tags: map[string]any{}}
-	if p.cols.imsi >= 0 && rec[p.cols.imsi] != "" {
-		v := strings.Clone(rec[p.cols.imsi])
-		s.imsi = &v
+	date := string(b)
+	switch len(date) {
+	case 8:
+		d, err := time.Parse("20060102", date)
+		if err != nil || d.Year() != p.month.Year() || d.Month() != p.month.Month() {
+			return fmt.Errorf("date %q is not a day of %s", date, monthLabel(p.month))
+		}
+		p.day, p.monthly = d, false
+	case 6:
+		if date != monthLabel(p.month) {
+			return fmt.Errorf("monthly row of %q in the CSV of %s", date, monthLabel(p.month))
+		}
+		p.day, p.monthly = p.month, true
+	default:
+		return fmt.Errorf("date %q is neither yyyyMMdd nor yyyyMM", date)
 	}
-	for i, col := range p.cols.tags {
-		if rec[col] != "" {
-			s.tags[p.cols.tagKeys[i]] = strings.Clone(rec[col])
+	p.date = append(p.date[:0], b...)
+	return nil
+}
+
+// name is a bill item's name, read once.
+func (p *csvParser) name(b []byte) *itemName {
+	if n, ok := p.names[string(b)]; ok {
+		return n
+	}
+	n := &itemName{name: string(b)}
+	if m, ok := strings.CutPrefix(n.name, "Adjustment for "); ok {
+		if t, err := parseMonth(m); err == nil {
+			n.corrects = &t
 		}
 	}
-	if p.cols.group >= 0 && rec[p.cols.group] != "" {
-		g := strings.Clone(rec[p.cols.group])
-		s.group = &g
+	p.names[n.name] = n
+	return n
+}
+
+// number reads a decimal, each distinct text once (up to maxNumbers).
+func (p *csvParser) number(b []byte) (decimal.Decimal, error) {
+	if d, ok := p.numbers[string(b)]; ok {
+		return d, nil
 	}
-	p.sims[strings.Clone(id)] = s
+	d, err := decimal.Parse(string(b))
+	if err == nil && len(p.numbers) < maxNumbers {
+		p.numbers[string(b)] = d
+	}
+	return d, err
+}
+
+// price is a unit price, shared by the rows that have it (a Decimal is
+// immutable).
+func (p *csvParser) price(b []byte) (*decimal.Decimal, error) {
+	if d, ok := p.prices[string(b)]; ok {
+		return d, nil
+	}
+	d, err := decimal.Parse(string(b))
+	if err != nil {
+		return nil, err
+	}
+	if len(p.prices) < maxNumbers {
+		p.prices[string(b)] = &d
+	}
+	return &d, nil
+}
+
+// sim is a row's SIM: its id, imsi, tags and group, read from its first
+// row and shared by its other rows (the columns repeat them).
+func (p *csvParser) sim(rec [][]byte) *simInfo {
+	if s, ok := p.sims[string(rec[p.cols.simID])]; ok {
+		return s
+	}
+	text := func(i int) *string {
+		if i < 0 || len(rec[i]) == 0 {
+			return nil
+		}
+		v := string(rec[i])
+		return &v
+	}
+	s := &simInfo{id: string(rec[p.cols.simID]), imsi: text(p.cols.imsi), group: text(p.cols.group), tags: map[string]any{}}
+	for i, col := range p.cols.tags {
+		if len(rec[col]) > 0 {
+			s.tags[p.cols.tagKeys[i]] = string(rec[col])
+		}
+	}
+	p.sims[s.id] = s
+	res := store.Resource{Family: "sim", ResourceID: s.id, Attributes: map[string]any{"tags": s.tags}}
+	if s.imsi != nil {
+		res.Attributes["imsi"] = *s.imsi
+	}
+	if s.group != nil {
+		res.Attributes["group"] = *s.group
+	}
+	p.resources = append(p.resources, res)
 	return s
+}
+
+// other is a VPG's or a device's id, read once.
+func (p *csvParser) other(family string, ids map[string]string, b []byte) string {
+	if id, ok := ids[string(b)]; ok {
+		return id
+	}
+	id := string(b)
+	ids[id] = id
+	p.resources = append(p.resources, store.Resource{Family: family, ResourceID: id, Attributes: map[string]any{}})
+	return id
 }
 
 // chunkWrite is a chunk's rows, authoritative for its day (or for the
@@ -270,7 +365,7 @@ func chunkWrite(owner store.Owner, month time.Time, c chunk) store.Write {
 // decodeCSV decodes a whole stored CSV, for replay.
 func decodeCSV(f *fetched) (decoded, error) {
 	var out decoded
-	res, err := parseCSV(f.body, f.month, f.closed, func(c chunk) error {
+	res, err := parseCSV(bytes.NewReader(f.body), f.month, f.closed, func(c chunk) error {
 		out.writes = append(out.writes, chunkWrite(f.owner, f.month, c))
 		return nil
 	})

@@ -1,6 +1,8 @@
 package soracom
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -32,9 +35,13 @@ const (
 )
 
 // csv exports, downloads and parses a month's CSV, handing the writer its
-// rows a day at a time. It returns the raw payload row and the resources
-// the file names.
-func (s *Source) csv(ctx context.Context, r *ingest.Run, month time.Time, closed bool, w store.Window) ([]any, []store.Resource, error) {
+// rows a day at a time, each day a unit of its own (a large account's
+// month is hundreds of thousands of rows; one unit would hold them all
+// until written). It returns the raw payload row, stored once, with the
+// month's last unit; the resources the file names; and how many parts
+// (units) it was written in, each recording partState(run) as its fetch
+// state, so that the month is only complete once every part is written.
+func (s *Source) csv(ctx context.Context, r *ingest.Run, month time.Time, closed bool, w store.Window) ([]any, []store.Resource, int, error) {
 	label := monthLabel(month)
 	path := "/bills/latest/export"
 	if closed {
@@ -43,7 +50,7 @@ func (s *Source) csv(ctx context.Context, r *ingest.Run, month time.Time, closed
 	ex := &export{s: s, path: path, log: r.Logger()}
 	link, err := ex.start(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	name := "csv/" + label
 	if closed {
@@ -57,25 +64,44 @@ func (s *Source) csv(ctx context.Context, r *ingest.Run, month time.Time, closed
 			// An expired link: the export gives a fresh one.
 			r.Logger().InfoContext(ctx, "download link refused; asking for a fresh one", "month", label, "attempt", attempt)
 			if link, err = ex.relink(ctx); err != nil {
-				return nil, nil, err
+				return nil, nil, 0, err
 			}
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("download the CSV of %s: %w", label, err)
+			return nil, nil, 0, fmt.Errorf("download the CSV of %s: %w", label, err)
 		}
 		break
 	}
-	resources, err := parseCSV(f.Body, month, closed, func(c chunk) error {
-		r.Submit(ctx, ingest.Unit{Endpoint: name, ResourceID: label, Writes: []store.Write{chunkWrite(s.owner, month, c)}})
+	// The body (tens of megabytes) is dropped here: the CSV is read from
+	// its raw payload, the gzip of it, as the writer takes its rows.
+	raw := f.Raw
+	f = nil
+	zr, err := gzip.NewReader(bytes.NewReader(raw[bodyGzip].([]byte)))
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("the CSV of %s: its raw payload: %w", label, err)
+	}
+	parts := 0
+	tag := partState(r.ID())
+	resources, err := parseCSV(zr, month, closed, func(c chunk) error {
+		day := c.day.Format("20060102")
+		if c.monthly {
+			day = label
+		}
+		r.Submit(ctx, ingest.Unit{Endpoint: name, ResourceID: day, Writes: []store.Write{chunkWrite(s.owner, month, c)},
+			State: &ingest.UnitState{Key: partKey(month, parts), Fingerprint: tag}})
+		parts++
 		return ctx.Err()
 	})
 	if err != nil {
-		r.KeepRaw(ctx, [][]any{f.Raw})
-		return nil, nil, fmt.Errorf("the CSV of %s: %w", label, err)
+		r.KeepRaw(ctx, [][]any{raw})
+		return nil, nil, 0, fmt.Errorf("the CSV of %s: %w", label, err)
 	}
-	return f.Raw, resources, nil
+	return raw, resources, parts, nil
 }
+
+// bodyGzip is where a raw payload row holds the gzip of its body.
+var bodyGzip = slices.Index(slices.Concat(store.RawPayloads.Key, store.RawPayloads.Values), "body_gzip")
 
 // export is one month's export: how to get its link again.
 type export struct {

@@ -133,9 +133,45 @@ func (s *Source) Info() store.AccountInfo {
 	return info
 }
 
-// monthKey is a month's unit in the fetch state; its fingerprint is the
-// bill's state when it was fetched: temporary or closed.
+// monthKey is a month's unit in the fetch state. Its fingerprint is the
+// bill's state when it was fetched, temporary or closed, then how many
+// parts its CSV was written in and by which run: "closed 32 parts, run
+// 7". Each part records partState of that run under partKey: a month is
+// complete (not fetched again) only when it is closed and every part of
+// the run that wrote it last is there. A part whose batch failed is not,
+// even if the month's last unit was written after it. (A bare "closed"
+// is a month written in one unit, before months were split.)
 func monthKey(month time.Time) string { return "month/" + monthLabel(month) }
+
+func partKey(month time.Time, i int) string {
+	return fmt.Sprintf("month/%s/part/%d", monthLabel(month), i)
+}
+
+func partState(run int64) string { return fmt.Sprintf("run %d", run) }
+
+func monthState(state string, parts int, run int64) string {
+	return fmt.Sprintf("%s %d parts, %s", state, parts, partState(run))
+}
+
+// complete reports whether a month was fetched closed and written whole.
+func complete(r *ingest.Run, month time.Time) bool {
+	fp, _ := r.FetchedState(monthKey(month))
+	state, written, split := strings.Cut(fp, " ")
+	if state != "closed" || !split {
+		return state == "closed"
+	}
+	var parts int
+	var run int64
+	if _, err := fmt.Sscanf(written, "%d parts, run %d", &parts, &run); err != nil {
+		return false
+	}
+	for i := range parts {
+		if got, _ := r.FetchedState(partKey(month, i)); got != partState(run) {
+			return false
+		}
+	}
+	return true
+}
 
 // Snapshot logs in, fetches what belongs to no one month (the closed
 // bills, the latest figure, the summaries, the coupons) and completes the
@@ -170,8 +206,8 @@ func (s *Source) Snapshot(ctx context.Context, r *ingest.Run) {
 	// A month closes days after it ends, often after the lookback of an
 	// incremental run: /bills says which did.
 	for _, b := range closed {
-		if fp, ok := r.FetchedState(monthKey(b.BillingMonth)); ok && fp != "closed" && !r.Draining() {
-			r.Logger().InfoContext(ctx, "month closed since it was fetched", "month", monthLabel(b.BillingMonth))
+		if _, ok := r.FetchedState(monthKey(b.BillingMonth)); ok && !complete(r, b.BillingMonth) && !r.Draining() {
+			r.Logger().InfoContext(ctx, "month closed since it was fetched, or not written whole", "month", monthLabel(b.BillingMonth))
 			s.month(ctx, r, b.BillingMonth, s.window(b.BillingMonth, r.Now()))
 		}
 	}
@@ -203,7 +239,7 @@ func (s *Source) month(ctx context.Context, r *ingest.Run, month time.Time, w st
 	if done {
 		return
 	}
-	if fp, _ := r.FetchedState(monthKey(month)); fp == "closed" && !r.Refetch() {
+	if complete(r, month) && !r.Refetch() {
 		r.Logger().InfoContext(ctx, "month closed and fetched before", "month", label)
 		return
 	}
@@ -224,7 +260,8 @@ func (s *Source) month(ctx context.Context, r *ingest.Run, month time.Time, w st
 // go to the writer a day at a time (a large account's month is hundreds
 // of thousands of rows); the bill, the daily totals, the raw payloads and
 // the month's fetch state come last, in the last unit, so that a month
-// whose last unit is not written is fetched again.
+// whose last unit is not written is fetched again (and one whose other
+// units were not, see complete).
 func (s *Source) fetchMonth(ctx context.Context, r *ingest.Run, month time.Time, w store.Window) error {
 	label := monthLabel(month)
 	billEp := byName("bills/month")
@@ -248,7 +285,7 @@ func (s *Source) fetchMonth(ctx context.Context, r *ingest.Run, month time.Time,
 	}
 	writes, raws = append(writes, dd.writes...), append(raws, dailyRaw)
 
-	csvRaw, resources, err := s.csv(ctx, r, month, closed, w)
+	csvRaw, resources, parts, err := s.csv(ctx, r, month, closed, w)
 	if err != nil {
 		r.KeepRaw(ctx, raws)
 		return err
@@ -259,7 +296,7 @@ func (s *Source) fetchMonth(ctx context.Context, r *ingest.Run, month time.Time,
 		state = "closed"
 	}
 	r.Submit(ctx, ingest.Unit{Endpoint: "month", ResourceID: label, Writes: writes, Raws: append(raws, csvRaw),
-		State: &ingest.UnitState{Key: monthKey(month), Fingerprint: state}})
+		State: &ingest.UnitState{Key: monthKey(month), Fingerprint: monthState(state, parts, r.ID())}})
 	return nil
 }
 

@@ -302,3 +302,43 @@ func contents(t *testing.T, s *store.Store) map[string]map[string]string {
 	}
 	return out
 }
+
+// TestAFailedPartRefetchesTheMonth: a month's CSV is written in parts, a
+// day a unit, in several batches. A batch of March's first days fails
+// while its later batches, the month's last unit with its fetch state
+// among them, are written: the next run, incremental, must fetch March
+// again and not take it for complete.
+func TestAFailedPartRefetchesTheMonth(t *testing.T) {
+	t.Parallel()
+	// Enough SIMs that a month is several batches of the writer.
+	e := newEnv(t, options{sim: simsoracom.Config{Model: simsoracom.ModelConfig{SIMs: 700}}})
+	inject := `CREATE FUNCTION public.fail_march_2() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.charge_date = '2026-03-02' THEN RAISE EXCEPTION 'injected failure of a day of March'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER fail_march_2 BEFORE INSERT ON billing.soracom_bill_items FOR EACH ROW EXECUTE FUNCTION public.fail_march_2()`
+	if _, err := e.store.Pool().Exec(t.Context(), inject); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, backfill(e))
+	if res.Status != store.RunPartial {
+		t.Fatalf("the backfill ended %s: %s", res.Status, res.Summary)
+	}
+	var written int
+	e.store.Pool().QueryRow(t.Context(), `SELECT count(DISTINCT charge_date) FROM billing.soracom_bill_items
+		WHERE billing_month = '2026-03-01' AND NOT monthly`).Scan(&written)
+	if written == 0 || written >= 31 {
+		t.Fatalf("%d days of March written: the failure must hit some, not all", written)
+	}
+	var state string
+	e.store.Pool().QueryRow(t.Context(), `SELECT fingerprint FROM ingest.fetch_state WHERE unit = 'month/202603'`).Scan(&state)
+	if !strings.HasPrefix(state, "closed") {
+		t.Fatalf("March's last unit was not written (%q): the test does not test a month whose last unit outlived a failed part", state)
+	}
+	if _, err := e.store.Pool().Exec(t.Context(), `DROP TRIGGER fail_march_2 ON billing.soracom_bill_items`); err != nil {
+		t.Fatal(err)
+	}
+	mustSucceed(t, e, "the next run", e.run(t, ingest.Mode{}))
+	mustEqualModel(t, e, "after the next run")
+}
