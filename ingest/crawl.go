@@ -141,11 +141,9 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		requests := r.counters().Requests
 		r.src.Month(ctx, r, w)
 		r.endMonth(requests)
-		if !mode.Backfill || !closed {
-			continue
-		}
 		r.afterWritten(func() {
-			if r.errs.Load() != before || ctx.Err() != nil || r.Draining() {
+			r.refreshMonthDayCosts(ctx, w)
+			if !mode.Backfill || !closed || r.errs.Load() != before || ctx.Err() != nil || r.Draining() {
 				return
 			}
 			if err := r.c.store.MarkBackfillDone(ctx, r.owner, m, r.id); err != nil {
@@ -154,8 +152,12 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 				markMu.Unlock()
 			}
 		})
+		if i == len(todo)-1 {
+			r.dayCostsCovered = true // unless one of the months' refreshes is missed
+		}
 	}
 	r.flushPending(ctx)
+	r.dayCostsCovered = r.dayCostsCovered && !r.dayCostsMissed.Load()
 	markMu.Lock()
 	defer markMu.Unlock()
 	return markErr

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"time"
+
+	"github.com/billing-warehouse/billing-warehouse/store"
 )
 
 // refreshDayCosts rewrites the days the run fetched in
@@ -17,9 +19,24 @@ func (r *Run) refreshDayCosts(ctx context.Context) {
 		return
 	}
 	began := time.Now()
-	if err := r.c.store.RefreshDayCosts(ctx, r.owner, r.id); err != nil {
+	if err := r.c.store.RefreshDayCosts(ctx, r.owner, r.id, r.dayCostsCovered); err != nil {
 		r.Fail(ctx, "day_costs", "", err)
 		return
 	}
 	r.logger.DebugContext(ctx, "refreshed day costs", "took", time.Since(began))
+}
+
+// refreshMonthDayCosts has the writer rewrite the days of a month once it
+// and everything before it is written, while the next month is fetched;
+// it reports a failure as a run error, which leaves the run's days to its
+// closing refresh.
+func (r *Run) refreshMonthDayCosts(ctx context.Context, w store.Window) {
+	if ctx.Err() != nil || r.lost.Load() {
+		r.dayCostsMissed.Store(true)
+		return
+	}
+	if err := r.c.store.RefreshDayCostsIn(ctx, r.owner, r.id, w); err != nil {
+		r.dayCostsMissed.Store(true)
+		r.Fail(ctx, "day_costs", "", err)
+	}
 }

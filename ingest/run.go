@@ -151,9 +151,11 @@ type Run struct {
 	undecoded                                            atomic.Int64       // reprocess: bodies that never decoded
 	stop                                                 context.CancelFunc // ends the run
 	pendingMu                                            sync.Mutex
-	pending                                              []Unit     // fetched units not yet written
-	pendingRows                                          int        // their rows and raw payloads
-	batches                                              chan batch // to the writer, in order
+	pending                                              []Unit      // fetched units not yet written
+	pendingRows                                          int         // their rows and raw payloads
+	dayCostsMissed                                       atomic.Bool // a month's day costs were not rewritten
+	dayCostsCovered                                      bool        // every month's were, as it was written
+	batches                                              chan batch  // to the writer, in order
 	listsDone, listsTotal, unitsDone, unitsTotal         atomic.Int64
 	slots                                                chan struct{} // one per request in flight
 	began                                                time.Time

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -16,7 +17,7 @@ const dayCostsPending = `
 WITH pending AS (
     SELECT id, window_start, window_end FROM ingest.runs
     WHERE provider = $1 AND account = $2
-      AND (id = $3 OR NOT day_costs_refreshed AND status <> 'running')
+      AND (id = $3 AND NOT $4 OR id <> $3 AND NOT day_costs_refreshed AND status <> 'running')
     FOR UPDATE
 )
 SELECT coalesce(array_agg(id), '{}'),
@@ -48,26 +49,26 @@ WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
 // the next. A run's window is whole billing months, which covers what a
 // month's summary is spread over (contracts, image generation, Soracom's
 // monthly rows); a run without a window (a reprocess) rewrites every day.
-func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) error {
+//
+// covered says the run's own days were already rewritten, window by window
+// as its months were written (RefreshDayCostsIn): then only earlier runs'
+// days are, and the run is marked.
+func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64, covered bool) error {
 	var inserted int64
 	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var ids []int64
 		var from, to pgtype.Date
-		if err := tx.QueryRow(ctx, dayCostsPending, owner.Provider, owner.Account, runID).Scan(&ids, &from, &to); err != nil {
+		if err := tx.QueryRow(ctx, dayCostsPending, owner.Provider, owner.Account, runID, covered).Scan(&ids, &from, &to); err != nil {
 			return fmt.Errorf("find the runs to refresh: %w", err)
 		}
-		if len(ids) == 0 {
-			return nil
+		if len(ids) > 0 {
+			n, err := rewriteDayCosts(ctx, tx, owner, runID, from, to)
+			if err != nil {
+				return err
+			}
+			inserted = n
 		}
-		if _, err := tx.Exec(ctx, dayCostsDelete, owner.Provider, owner.Account, from, to); err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
-		tag, err := tx.Exec(ctx, dayCostsInsert, owner.Provider, owner.Account, from, to, runID)
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		inserted = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, dayCostsDone, ids); err != nil {
+		if _, err := tx.Exec(ctx, dayCostsDone, append(ids, runID)); err != nil {
 			return fmt.Errorf("mark the runs refreshed: %w", err)
 		}
 		return nil
@@ -75,6 +76,46 @@ func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) e
 	if err != nil {
 		return fmt.Errorf("refresh day costs of %s: %w", owner, err)
 	}
+	s.analyzeDayCosts(ctx, inserted)
+	return nil
+}
+
+// RefreshDayCostsIn rewrites the owner's days of w (a billing month a run
+// has just written, say) without marking any run: the run's closing
+// RefreshDayCosts does, told its days are covered. The crawler's writer
+// calls it after each month while the next is fetched, so the refresh
+// costs a run the time of its last month's only.
+func (s *Store) RefreshDayCostsIn(ctx context.Context, owner Owner, runID int64, w Window) error {
+	from := pgtype.Date{Time: w.Start.UTC().Truncate(24 * time.Hour), Valid: true}
+	to := pgtype.Date{Time: w.End.UTC().Truncate(24 * time.Hour), Valid: true}
+	var inserted int64
+	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n, err := rewriteDayCosts(ctx, tx, owner, runID, from, to)
+		inserted = n
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("refresh day costs of %s from %s to %s: %w", owner, w.Start.Format(time.DateOnly), w.End.Format(time.DateOnly), err)
+	}
+	s.analyzeDayCosts(ctx, inserted)
+	return nil
+}
+
+// rewriteDayCosts replaces the owner's rows from day from to day to
+// (inclusive) by the computed view's.
+func rewriteDayCosts(ctx context.Context, tx pgx.Tx, owner Owner, runID int64, from, to pgtype.Date) (int64, error) {
+	if _, err := tx.Exec(ctx, dayCostsDelete, owner.Provider, owner.Account, from, to); err != nil {
+		return 0, fmt.Errorf("delete: %w", err)
+	}
+	tag, err := tx.Exec(ctx, dayCostsInsert, owner.Provider, owner.Account, from, to, runID)
+	if err != nil {
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// analyzeDayCosts keeps the table's statistics while refreshes fill it.
+func (s *Store) analyzeDayCosts(ctx context.Context, inserted int64) {
 	// The first backfill fills the table from nothing; the dashboard's
 	// plans for an empty table read it whole (see keepStatistics).
 	if s.grown(ctx, dayCosts, inserted) {
@@ -82,5 +123,4 @@ func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64) e
 			s.logger.WarnContext(ctx, "could not analyze a table after a bulk write", "table", dayCosts, "err", err)
 		}
 	}
-	return nil
 }

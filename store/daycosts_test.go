@@ -61,7 +61,7 @@ func TestRefreshDayCosts(t *testing.T) {
 			t.Fatal(err)
 		}
 		if refresh {
-			if err := s.RefreshDayCosts(ctx, testOwner, id); err != nil {
+			if err := s.RefreshDayCosts(ctx, testOwner, id, false); err != nil {
 				t.Fatal(err)
 			}
 		}

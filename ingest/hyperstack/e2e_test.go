@@ -221,7 +221,27 @@ func TestBackfillMatchesModel(t *testing.T) {
 		t.Fatalf("the warehouse differs from the model:\n%s", d)
 	}
 	checkPointInTime(t, e)
+	checkDayCosts(t, e)
 	t.Logf("%d requests; %d rows inserted", res.Counters.Requests, res.Counters.RowsInserted)
+}
+
+// checkDayCosts: the day costs the writer rewrote month by month equal
+// what the computed view says of the warehouse, and the run is marked as
+// reflected in them.
+func checkDayCosts(t *testing.T, e *env) {
+	t.Helper()
+	const cols = `provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source`
+	got := table(t, e.store, `
+		SELECT 'differ', ((SELECT count(*) FROM (SELECT `+cols+` FROM billing.resource_day_costs
+		                                       EXCEPT ALL SELECT `+cols+` FROM reports.resource_day_cost_computed_v2) a)
+		               + (SELECT count(*) FROM (SELECT `+cols+` FROM reports.resource_day_cost_computed_v2
+		                                       EXCEPT ALL SELECT `+cols+` FROM billing.resource_day_costs) b))::numeric
+		UNION ALL SELECT 'rows', count(*)::numeric FROM billing.resource_day_costs
+		UNION ALL SELECT 'unrefreshed', count(*)::numeric FROM ingest.runs WHERE NOT day_costs_refreshed`)
+	if got["differ"] != "0" || got["rows"] == "0" || got["unrefreshed"] != "0" {
+		t.Errorf("day costs: %s rows differ from the computed view, %s rows, %s runs not refreshed; want 0, some, 0",
+			got["differ"], got["rows"], got["unrefreshed"])
+	}
 }
 
 // checkPointInTime compares the observations of a run with the model:
