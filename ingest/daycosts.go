@@ -23,7 +23,7 @@ func (r *Run) refreshDayCosts(ctx context.Context) {
 		r.Fail(ctx, "day_costs", "", err)
 		return
 	}
-	r.logger.DebugContext(ctx, "refreshed day costs", "took", time.Since(began))
+	r.logger.InfoContext(ctx, "refreshed day costs", "took", time.Since(began))
 }
 
 // refreshMonthDayCosts has the writer rewrite the days of a month once it
