@@ -1,9 +1,11 @@
 package cloudsigma
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,6 +254,10 @@ func (r *roller) add(samples []usageSample) {
 }
 
 func (r *roller) rows() []store.CloudSigmaUsage {
+	// Hours are added as they come, in any order: rows go in key order.
+	slices.SortFunc(r.order, func(a, b rollKey) int {
+		return cmp.Or(cmp.Compare(a.secs, b.secs), a.bucket.Compare(b.bucket), strings.Compare(a.res, b.res))
+	})
 	out := make([]store.CloudSigmaUsage, 0, len(r.order))
 	for _, k := range r.order {
 		x := r.sums[k]

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
@@ -49,6 +50,8 @@ type Source struct {
 	mu       sync.Mutex
 	currency string           // from /balance/
 	balance  *decimal.Decimal // this run's, for the chain proof
+
+	pollSize atomic.Int64 // the most /usage/ samples one poll had
 }
 
 // New builds a source from its config entry.
