@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -76,6 +77,14 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*
 	var mu sync.Mutex
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(r.Concurrency())
 	for i, h := range hours {
+		if i == 1 && s.pollSize.Load() == 0 {
+			// The first hour alone tells how large a poll is: the
+			// others then ask for all their polls in one page.
+			if err := p.Wait(); err != nil {
+				return out, slices.Concat(raws...), err
+			}
+			p = pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(r.Concurrency())
+		}
 		p.Go(func(ctx context.Context) error {
 			var err error
 			raws[i], err = s.usageWindow(ctx, r, h, w, func(samples []usageSample) {
@@ -87,11 +96,7 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*
 		})
 	}
 	err := p.Wait()
-	var all [][]any
-	for _, rs := range raws {
-		all = append(all, rs...)
-	}
-	return out, all, err
+	return out, slices.Concat(raws...), err
 }
 
 // usageWindow fetches the samples of the polls in w and hands them to
