@@ -86,7 +86,7 @@ func (s *Source) ledgerMonth(ctx context.Context, r *ingest.Run, m store.Window)
 		wins[i].skip = r.Unchanged(ledgerUnit(w), ledgerPrint(w))
 	}
 	r.UnitsPlanned(len(ws))
-	ahead := make(chan struct{}, 2*r.Concurrency()) // windows fetched but not yet linked
+	ahead := make(chan struct{}, r.Concurrency()) // windows fetched but not yet linked
 	go func() {
 		for _, wd := range wins {
 			select {
