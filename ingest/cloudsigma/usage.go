@@ -2,12 +2,14 @@ package cloudsigma
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -75,7 +77,14 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*
 	out := &roller{}
 	raws := make([][][]any, len(hours))
 	var mu sync.Mutex
-	p := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(r.Concurrency())
+	// Once an hour fails, the day is fetched again by the next run: the
+	// other hours start no request, but those on the wire are answered
+	// (cancelled, the API would have served them unseen).
+	var failed atomic.Bool
+	newPool := func() *pool.ErrorPool {
+		return pool.New().WithErrors().WithFirstError().WithMaxGoroutines(r.Concurrency())
+	}
+	p := newPool()
 	for i, h := range hours {
 		if i == 1 && s.pollSize.Load() == 0 {
 			// The first hour alone tells how large a poll is: the
@@ -83,15 +92,18 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*
 			if err := p.Wait(); err != nil {
 				return out, slices.Concat(raws...), err
 			}
-			p = pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(r.Concurrency())
+			p = newPool()
 		}
-		p.Go(func(ctx context.Context) error {
+		p.Go(func() error {
 			var err error
-			raws[i], err = s.usageWindow(ctx, r, h, w, func(samples []usageSample) {
+			raws[i], err = s.usageWindow(ctx, r, h, w, &failed, func(samples []usageSample) {
 				mu.Lock()
 				out.add(samples)
 				mu.Unlock()
 			})
+			if err != nil {
+				failed.Store(true)
+			}
 			return err
 		})
 	}
@@ -107,10 +119,13 @@ func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*
 // as many samples as the polls left should have, by the size of a poll
 // seen so far; a poll larger than a page doubles the page. unit is the
 // day the payloads are stored under.
-func (s *Source) usageWindow(ctx context.Context, r *ingest.Run, w, unit store.Window, add func([]usageSample)) ([][]any, error) {
+func (s *Source) usageWindow(ctx context.Context, r *ingest.Run, w, unit store.Window, failed *atomic.Bool, add func([]usageSample)) ([][]any, error) {
 	var raws [][]any
 	from, limit := w.Start, s.usageLimit(w.Start, w.End)
 	for {
+		if failed.Load() {
+			return raws, errDayFailed
+		}
 		q := url.Values{"poll_time__gte": {apiTime(from)}, "poll_time__lt": {apiTime(w.End)}, "limit": {strconv.Itoa(limit)}}
 		resp, err := r.Fetch(ctx, "usage", ingest.Request{Path: "/usage/", Query: q, Label: "usage"}, unit)
 		if err != nil {
@@ -146,6 +161,9 @@ func (s *Source) usageWindow(ctx context.Context, r *ingest.Run, w, unit store.W
 
 // decoding bounds the /usage/ pages decoded at once to the cores.
 var decoding = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// errDayFailed ends the walks of a day's other hours once one failed.
+var errDayFailed = errors.New("another hour of the day failed")
 
 // whole is how many of a page's samples belong to polls it holds whole:
 // all of a short page's, or those before the newest poll of a full one.
