@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,17 @@ func errorEnvelope(body []byte) (reason, message string) {
 		msg += " (" + e[0].Point + ")"
 	}
 	return e[0].Type, msg
+}
+
+// decoding bounds the pages decoded at once to the cores. A page's tree
+// is several times its body: without it, the pages fetched while others
+// decode (a ledger window's are fetched at once) pile up as trees.
+var decoding = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// decodeSlot waits for a core to decode a page on; call done after.
+func decodeSlot() (done func()) {
+	decoding <- struct{}{}
+	return func() { <-decoding }
 }
 
 // list is one page of a {meta, objects} answer.

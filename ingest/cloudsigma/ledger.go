@@ -204,7 +204,9 @@ func (s *Source) fetchWindow(ctx context.Context, r *ingest.Run, w store.Window)
 		if err != nil {
 			return page{err: fmt.Errorf("offset %d: %w", offset, err)}
 		}
+		done := decodeSlot()
 		es, _, err := decodeLedger(resp.Body, cur)
+		done()
 		if err != nil {
 			err = fmt.Errorf("offset %d: %w", offset, err)
 		}
@@ -216,7 +218,9 @@ func (s *Source) fetchWindow(ctx context.Context, r *ingest.Run, w store.Window)
 	if err != nil {
 		return nil, nil, fmt.Errorf("offset 0: %w", err)
 	}
+	done := decodeSlot()
 	es, total, err := decodeLedger(resp.Body, cur)
+	done()
 	if err != nil {
 		return nil, [][]any{resp.Raw}, fmt.Errorf("offset 0: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -132,18 +131,16 @@ func (s *Source) usageWindow(ctx context.Context, r *ingest.Run, w, unit store.W
 			return raws, fmt.Errorf("from %s: %w", apiTime(from), err)
 		}
 		raws = append(raws, resp.Raw)
-		// A page's tree is several times its body: decoded a core at a
-		// time, pages do not pile up in memory while the hours wait.
-		decoding <- struct{}{}
+		done := decodeSlot()
 		page, err := decodeUsage(resp.Body)
 		if err != nil {
-			<-decoding
+			done()
 			return raws, fmt.Errorf("from %s: %w", apiTime(from), err)
 		}
 		n := whole(page, limit)
 		s.learnPoll(page[:n])
 		add(page[:n])
-		<-decoding
+		done()
 		if n == len(page) {
 			return raws, nil
 		}
@@ -158,9 +155,6 @@ func (s *Source) usageWindow(ctx context.Context, r *ingest.Run, w, unit store.W
 		limit = max(limit, s.usageLimit(from, w.End))
 	}
 }
-
-// decoding bounds the /usage/ pages decoded at once to the cores.
-var decoding = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // errDayFailed ends the walks of a day's other hours once one failed.
 var errDayFailed = errors.New("another hour of the day failed")
