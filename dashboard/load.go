@@ -147,6 +147,11 @@ func Load(ctx context.Context, db Querier, f Filter) (*Data, error) {
 		if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'`); err != nil {
 			return err
 		}
+		// The page's reads are short: compiling them (JIT, for the views'
+		// large plans) took longer than running them.
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
 		var reader bool
 		if err := tx.QueryRow(ctx, `SELECT coalesce(pg_has_role('billing_reader', 'MEMBER'), false) FROM pg_roles WHERE rolname = 'billing_reader'`).Scan(&reader); err != nil && err != pgx.ErrNoRows {
 			return err
@@ -170,8 +175,7 @@ func load(ctx context.Context, tx pgx.Tx, f Filter) (*Data, error) {
 	d := &Data{Filter: f}
 	all, err := collect(ctx, tx, "month_to_date_v2", queryMonths, nil, func(r pgx.CollectableRow) (MonthToDate, error) {
 		var m MonthToDate
-		err := r.Scan(&m.Provider, &m.Account, &m.Currency, &m.Month, &m.Closed, &m.BilledToDate, &m.DaysElapsed, &m.MonthDays,
-			&m.Forecast, &m.PreviousSamePeriod, &m.PreviousTotal, &m.ForecastChangePct)
+		err := r.Scan(&m.Provider, &m.Account, &m.Currency, &m.Month, &m.Closed, &m.DaysElapsed)
 		return m, err
 	})
 	if err != nil {
@@ -197,14 +201,20 @@ func load(ctx context.Context, tx pgx.Tx, f Filter) (*Data, error) {
 	// The daily chart ends on the month's last day with data: its last day
 	// once closed, the day the data reaches while it runs.
 	d.Until = d.Month.AddDate(0, 1, -1)
+	d.MTD, err = collect(ctx, tx, "month_to_date_v2", queryMTD, []any{f.Account, d.Month}, func(r pgx.CollectableRow) (MonthToDate, error) {
+		var m MonthToDate
+		err := r.Scan(&m.Provider, &m.Account, &m.Currency, &m.Month, &m.Closed, &m.BilledToDate, &m.DaysElapsed, &m.MonthDays,
+			&m.Forecast, &m.PreviousSamePeriod, &m.PreviousTotal, &m.ForecastChangePct)
+		return m, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	var reach time.Time
-	for _, m := range all {
-		if m.Month.Equal(d.Month) && (f.Account == "" || m.Account == f.Account) {
-			d.MTD = append(d.MTD, m)
-			if !m.Closed {
-				day := d.Month.AddDate(0, 0, max(0, int(m.DaysElapsed+0.999999)-1))
-				reach = later(reach, day)
-			}
+	for _, m := range d.MTD {
+		if !m.Closed {
+			day := d.Month.AddDate(0, 0, max(0, int(m.DaysElapsed+0.999999)-1))
+			reach = later(reach, day)
 		}
 	}
 	if !reach.IsZero() && reach.Before(d.Until) {

@@ -4,12 +4,21 @@ package dashboard
 // nothing else; $1 is the account ('' for every account), $2 the first day
 // of the month shown (the daily chart: its last day).
 
-// queryMonths lists every month of every account: the filter's choices and
-// the month-to-date panel in one read of the view.
+// queryMonths lists every month of every account: the filter's choices,
+// and which of them is closed and how far its data reaches. It reads no
+// previous-month figure, so the view computes none for the months not shown.
 const queryMonths = `
+SELECT provider, account, currency, billing_month, closed, days_elapsed
+FROM reports.month_to_date_v2
+ORDER BY billing_month, account, provider, currency`
+
+// queryMTD is the month-to-date panel: the month shown ($2) against the
+// previous one; the filter on the month reaches the view's tables.
+const queryMTD = `
 SELECT provider, account, currency, billing_month, closed, billed_to_date, days_elapsed, month_days,
        forecast_month_end, previous_month_same_period, previous_month_total, forecast_change_pct
 FROM reports.month_to_date_v2
+WHERE billing_month = $2 AND ($1 = '' OR account = $1)
 ORDER BY billing_month, account, provider, currency`
 
 // queryDaily is the daily chart: 60 days up to $2, summed over accounts per

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"sync"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // A bulk load (a first backfill, a reprocess after a truncate) grows tables
@@ -44,19 +46,7 @@ func (s *Store) keepStatistics(ctx context.Context, b *Batch) {
 func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
 	s.growth.mu.Lock()
 	defer s.growth.mu.Unlock()
-	if s.growth.tables == nil {
-		s.growth.tables = map[string]*tableGrowth{}
-	}
-	g := s.growth.tables[name]
-	if g == nil {
-		g = &tableGrowth{}
-		if rows, err := s.plannerRows(ctx, name); err == nil && rows > 0 {
-			g.measured = int64(rows)
-		} else if err != nil {
-			s.logger.WarnContext(ctx, "could not read what the planner believes a table holds", "table", name, "err", err)
-		}
-		s.growth.tables[name] = g
-	}
+	g := s.growthOf(ctx, s.pool, name)
 	g.inserted += inserted
 	if g.inserted < max(analyzeMinRows, g.measured) {
 		return false
@@ -65,14 +55,43 @@ func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
 	return true
 }
 
+// plannedRows is how many rows the planner believes a table holds, as
+// last measured (by this process, or before it started). A batch asks it
+// inside its transaction, so the first reading goes through that (q):
+// another connection from the pool might never come.
+func (s *Store) plannedRows(ctx context.Context, q rowQuerier, name string) int64 {
+	s.growth.mu.Lock()
+	defer s.growth.mu.Unlock()
+	return s.growthOf(ctx, q, name).measured
+}
+
+// growthOf is a table's count, read from the planner through q the first
+// time; growth.mu is held.
+func (s *Store) growthOf(ctx context.Context, q rowQuerier, name string) *tableGrowth {
+	if s.growth.tables == nil {
+		s.growth.tables = map[string]*tableGrowth{}
+	}
+	g := s.growth.tables[name]
+	if g == nil {
+		g = &tableGrowth{}
+		if rows, err := s.plannerRows(ctx, q, name); err == nil && rows > 0 {
+			g.measured = int64(rows)
+		} else if err != nil {
+			s.logger.WarnContext(ctx, "could not read what the planner believes a table holds", "table", name, "err", err)
+		}
+		s.growth.tables[name] = g
+	}
+	return g
+}
+
 // plannerRows is what the planner believes a table holds: its reltuples
 // (-1 when never measured). On a Citus coordinator a distributed table is
 // an empty shell whose reltuples stays 0 whatever its shards hold; there
 // it is the sum of its shards' reltuples, which the workers keep (ANALYZE
 // on the coordinator is propagated to them).
-func (s *Store) plannerRows(ctx context.Context, name string) (float64, error) {
+func (s *Store) plannerRows(ctx context.Context, q rowQuerier, name string) (float64, error) {
 	var rows float64
-	err := s.pool.QueryRow(ctx, plannerRowsSQL(s.citus != ""), name).Scan(&rows)
+	err := q.QueryRow(ctx, plannerRowsSQL(s.citus != ""), name).Scan(&rows)
 	return rows, err
 }
 
@@ -91,3 +110,8 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1
           FROM run_command_on_shards($1::regclass, $$SELECT reltuples FROM pg_class WHERE oid = '%s'::regclass$$))
     ELSE (SELECT reltuples FROM pg_class WHERE oid = $1::regclass)::float8
 END`
+
+// rowQuerier is a pool, a connection or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}

@@ -98,6 +98,11 @@ func (t *TableOf[R]) Rows(owner Owner, rows ...R) [][]any {
 			switch {
 			case f.ptr && fv.IsNil():
 				continue // row[j+2] stays nil
+			case f.ptr:
+				// The value, not the pointer: pgx plans encoders by the
+				// value's type, and a *decimal.Decimal missed the direct
+				// numeric encoder (see decimal.Register).
+				row[j+2] = fv.Elem().Interface()
 			case f.kind == reflect.String:
 				if p, ok := prev[j].(string); !ok || p != fv.String() {
 					prev[j] = fv.Interface()

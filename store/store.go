@@ -67,6 +67,7 @@ type Store struct {
 	// installed citus extension's version ("" without it).
 	writePath WritePath
 	citus     string
+	merge     mergeChoice // tests force one merge; zero: by size
 }
 
 // Options tunes Open. The zero value is a sane default.

@@ -80,8 +80,10 @@ func restatements(t *testing.T, s *store.Store) []string {
 }
 
 func TestWriteIsIdempotentAndTracksRestatements(t *testing.T) {
-	t.Parallel()
-	s := dbtest.NewStore(t)
+	forEachMerge(t, testWriteIsIdempotentAndTracksRestatements)
+}
+
+func testWriteIsIdempotentAndTracksRestatements(t *testing.T, s *store.Store) {
 	ctx := t.Context()
 	run, _ := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
 	value := func(h int) string { return fmt.Sprintf("1.%03d", h) }
@@ -160,9 +162,9 @@ func mapsEqual(a, b map[string][2]string) bool {
 	return true
 }
 
-func TestWriteKeepsKnownAttributes(t *testing.T) {
-	t.Parallel()
-	s := dbtest.NewStore(t)
+func TestWriteKeepsKnownAttributes(t *testing.T) { forEachMerge(t, testWriteKeepsKnownAttributes) }
+
+func testWriteKeepsKnownAttributes(t *testing.T, s *store.Store) {
 	created := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
 	write(t, s, 0, store.Resources.Table, [][]any{{"hyperstack", "default", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"size": 50}}}, nil)
 	// A later fetch knows neither status nor creation time: both are kept.
@@ -187,9 +189,9 @@ func TestWriteKeepsKnownAttributes(t *testing.T) {
 // TestWriteFoldsDuplicateKeys writes, in one batch, rows of one resource
 // from endpoints that each know part of it: the stored row has every part,
 // as if they had been written one after the other.
-func TestWriteFoldsDuplicateKeys(t *testing.T) {
-	t.Parallel()
-	s := dbtest.NewStore(t)
+func TestWriteFoldsDuplicateKeys(t *testing.T) { forEachMerge(t, testWriteFoldsDuplicateKeys) }
+
+func testWriteFoldsDuplicateKeys(t *testing.T, s *store.Store) {
 	created := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
 	got := write(t, s, 0, store.Resources.Table, [][]any{
 		{"hyperstack", "default", "volume", "7", "data-1", "IN-USE", nil, nil, nil, created, nil, map[string]any{"uuid": "u-7", "size": 50}},
@@ -213,8 +215,10 @@ func TestWriteFoldsDuplicateKeys(t *testing.T) {
 // TestWriteKeepsTheLastOfRepeatedKeys: in a large batch with keys
 // repeated in random order, each key stores its last row.
 func TestWriteKeepsTheLastOfRepeatedKeys(t *testing.T) {
-	t.Parallel()
-	s := dbtest.NewStore(t)
+	forEachMerge(t, testWriteKeepsTheLastOfRepeatedKeys)
+}
+
+func testWriteKeepsTheLastOfRepeatedKeys(t *testing.T, s *store.Store) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[string][2]string{}
 	var rows [][]any
@@ -246,9 +250,9 @@ func diffKeys(got, want map[string][2]string) []string {
 
 // TestNumericsAreExact: amounts reach numeric columns digit for digit, by
 // COPY and as query parameters, whatever their size or sign.
-func TestNumericsAreExact(t *testing.T) {
-	t.Parallel()
-	s := dbtest.NewStore(t)
+func TestNumericsAreExact(t *testing.T) { forEachMerge(t, testNumericsAreExact) }
+
+func testNumericsAreExact(t *testing.T, s *store.Store) {
 	values := []string{"0", "1", "-1", "12.345", "0.000000000014799118041992184", "10000", "-0.0001",
 		"123456789012345678", "-9223372036854775808", "98765432109876543210.0123456789", "1e30", "5e-40"}
 	var rows [][]any
@@ -329,9 +333,9 @@ func TestScopeRejectsUnknownColumns(t *testing.T) {
 // TestConcurrentWriters runs two writers with overlapping batches at the
 // same time, many rounds, and checks the result equals writing them one
 // after the other, with no deadlock reaching the caller.
-func TestConcurrentWriters(t *testing.T) {
-	t.Parallel()
-	concurrent := dbtest.NewStore(t)
+func TestConcurrentWriters(t *testing.T) { forEachMerge(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T, concurrent *store.Store) {
 	sequential := dbtest.NewStore(t)
 
 	batch := func(writer, round int) [][]any {
@@ -379,9 +383,9 @@ func TestConcurrentWriters(t *testing.T) {
 
 // TestWriteManyScopes re-fetches the windows of three resources in one
 // write: each loses the rows its own window no longer has, and nothing else.
-func TestWriteManyScopes(t *testing.T) {
-	t.Parallel()
-	s := dbtest.NewStore(t)
+func TestWriteManyScopes(t *testing.T) { forEachMerge(t, testWriteManyScopes) }
+
+func testWriteManyScopes(t *testing.T, s *store.Store) {
 	one := func(h int) string { return "1" }
 	var all [][]any
 	for _, vm := range []string{"vm-a", "vm-b", "vm-c", "vm-d"} {
@@ -409,5 +413,20 @@ func TestWriteManyScopes(t *testing.T) {
 		(SELECT resource_id, count(*) AS n FROM billing.cost_datapoints GROUP BY 1) x`).Scan(&counts)
 	if counts != "vm-a=8,vm-b=9,vm-c=10,vm-d=10" {
 		t.Errorf("rows per resource: %s", counts)
+	}
+}
+
+// forEachMerge runs a writer test under both merges, each with a store of
+// its own: the join of the whole table, and the key lookups of a table
+// many times the batch.
+func forEachMerge(t *testing.T, test func(*testing.T, *store.Store)) {
+	t.Parallel()
+	for _, merge := range []string{"join", "probe"} {
+		t.Run(merge, func(t *testing.T) {
+			t.Parallel()
+			s := dbtest.NewStore(t)
+			store.UseMerge(s, merge)
+			test(t, s)
+		})
 	}
 }

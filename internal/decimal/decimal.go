@@ -3,10 +3,12 @@
 package decimal
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -196,14 +198,69 @@ func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }
 
 // Cmp compares two decimals.
 func (d Decimal) Cmp(o Decimal) int {
+	if a, b, _, ok := alignSmall(d, o); ok {
+		return cmp.Compare(a, b)
+	}
 	a, b, _ := align(d, o)
 	return a.Cmp(b)
 }
 
 // Add returns d + o.
 func (d Decimal) Add(o Decimal) Decimal {
+	if a, b, exp, ok := alignSmall(d, o); ok {
+		if sum := a + b; (sum > a) == (b > 0) && sum != math.MinInt64 { // no overflow
+			return Decimal{small: sum, exp: exp}.normal()
+		}
+	}
 	a, b, exp := align(d, o)
 	return fromBig(a.Add(a, b), exp)
+}
+
+// pow10 holds the powers of ten an int64 can hold.
+var pow10 = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// alignSmall is align for coefficients that stay in an int64 once brought
+// to the smaller exponent, as the amounts of a ledger chain do; ok is
+// false when they do not, and big.Int does it.
+func alignSmall(a, b Decimal) (x, y int64, exp int32, ok bool) {
+	if a.large != nil || b.large != nil {
+		return 0, 0, 0, false
+	}
+	exp = min(a.exp, b.exp)
+	x, okA := scaleSmall(a.small, a.exp-exp)
+	y, okB := scaleSmall(b.small, b.exp-exp)
+	return x, y, exp, okA && okB
+}
+
+// scaleSmall is c × 10^n, when it fits.
+func scaleSmall(c int64, n int32) (int64, bool) {
+	if n == 0 || c == 0 {
+		return c, true
+	}
+	if int(n) >= len(pow10) {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(uint64(abs(c)), uint64(pow10[n]))
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	if c < 0 {
+		return -int64(lo), true
+	}
+	return int64(lo), true
+}
+
+func abs(c int64) int64 {
+	if c < 0 {
+		return -c // never MinInt64: normal keeps it in large
+	}
+	return c
 }
 
 // Sign is -1, 0 or 1.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -141,4 +142,50 @@ func spaced(b []byte) string {
 		s = append(s, fmt.Sprintf("%02x%02x", b[i], b[i+1]))
 	}
 	return strings.Join(s, " ")
+}
+
+// FuzzAddCmp: Add and Cmp, whose int64 fast path covers most amounts,
+// agree with exact rational arithmetic, at the edges of an int64 too.
+func FuzzAddCmp(f *testing.F) {
+	f.Add(int64(1), int8(-1), int64(2), int8(-1))
+	f.Add(int64(math.MaxInt64), int8(0), int64(1), int8(0))
+	f.Add(int64(-math.MaxInt64), int8(0), int64(-1), int8(0))
+	f.Add(int64(-1<<62), int8(0), int64(-1<<62), int8(0))
+	f.Add(int64(922337203685477580), int8(1), int64(7), int8(0))
+	f.Add(int64(123456789), int8(-18), int64(-5), int8(3))
+	f.Fuzz(func(t *testing.T, ca int64, ea int8, cb int64, eb int8) {
+		a, b := fromBig(big.NewInt(ca), int32(ea)), fromBig(big.NewInt(cb), int32(eb))
+		ra, rb := rat(a), rat(b)
+		sum := a.Add(b)
+		if want := new(big.Rat).Add(ra, rb); rat(sum).Cmp(want) != 0 {
+			t.Fatalf("%s + %s = %s, want %s", a, b, sum, want.RatString())
+		}
+		if sum.large == nil && sum.small == math.MinInt64 {
+			t.Fatalf("%s + %s keeps MinInt64 in small", a, b)
+		}
+		if n := sum.normal(); (n.large == nil) != (sum.large == nil) || n.small != sum.small || n.exp != sum.exp ||
+			n.large != nil && n.large.Cmp(sum.large) != 0 {
+			t.Fatalf("%s + %s = %+v, not in normal form", a, b, sum)
+		}
+		if got, want := a.Cmp(b), ra.Cmp(rb); got != want {
+			t.Fatalf("Cmp(%s, %s) = %d, want %d", a, b, got, want)
+		}
+	})
+}
+
+// rat is d as an exact rational.
+func rat(d Decimal) *big.Rat {
+	r := new(big.Rat).SetInt(d.coef())
+	p := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs32(d.exp))), nil))
+	if d.exp >= 0 {
+		return r.Mul(r, p)
+	}
+	return r.Quo(r, p)
+}
+
+func abs32(e int32) int32 {
+	if e < 0 {
+		return -e
+	}
+	return e
 }
