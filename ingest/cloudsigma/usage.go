@@ -63,44 +63,50 @@ func (s *Source) usageMonth(ctx context.Context, r *ingest.Run, m store.Window) 
 	}
 }
 
-// usageDay fetches a day's samples hour by hour, the hours at once: one
+// usageDay fetches a day's samples in walks of whole hours, at once: one
 // walk by poll time is a chain of requests, each waiting for the one
-// before.
+// before. A walk is as many hours as one page holds: a small account's
+// day is one walk, a 200-server account's an hour each. While the size of
+// a poll is unknown, the first hour goes alone to tell it.
 func (s *Source) usageDay(ctx context.Context, r *ingest.Run, w store.Window) (*roller, [][]any, error) {
-	var hours []store.Window
-	for h := w.Start; h.Before(w.End); {
-		next := h.Truncate(time.Hour).Add(time.Hour)
-		hours = append(hours, store.Window{Start: h, End: earlier(next, w.End)})
-		h = next
-	}
 	out := &roller{}
-	raws := make([][][]any, len(hours))
 	var mu sync.Mutex
-	// Once an hour fails, the day is fetched again by the next run: the
-	// other hours start no request, but those on the wire are answered
+	add := func(samples []usageSample) {
+		mu.Lock()
+		out.add(samples)
+		mu.Unlock()
+	}
+	// Once a walk fails, the day is fetched again by the next run: the
+	// other walks start no request, but those on the wire are answered
 	// (cancelled, the API would have served them unseen).
 	var failed atomic.Bool
-	newPool := func() *pool.ErrorPool {
-		return pool.New().WithErrors().WithFirstError().WithMaxGoroutines(r.Concurrency())
-	}
-	p := newPool()
-	for i, h := range hours {
-		if i == 1 && s.pollSize.Load() == 0 {
-			// The first hour alone tells how large a poll is: the
-			// others then ask for all their polls in one page.
-			if err := p.Wait(); err != nil {
-				return out, slices.Concat(raws...), err
-			}
-			p = newPool()
+	var first [][]any
+	from := w.Start
+	if s.pollSize.Load() == 0 {
+		hour := store.Window{Start: from, End: earlier(from.Truncate(time.Hour).Add(time.Hour), w.End)}
+		var err error
+		if first, err = s.usageWindow(ctx, r, hour, w, &failed, add); err != nil {
+			return out, first, err
 		}
+		from = hour.End
+	}
+	span := time.Hour
+	if per := int(s.pollSize.Load()); per > 0 {
+		span = time.Duration(max(1, usageMaxLimit/per/12-1)) * time.Hour
+	}
+	var walks []store.Window
+	for h := from; h.Before(w.End); {
+		next := h.Truncate(time.Hour).Add(span)
+		walks = append(walks, store.Window{Start: h, End: earlier(next, w.End)})
+		h = next
+	}
+	raws := make([][][]any, len(walks)+1)
+	raws[0] = first
+	p := pool.New().WithErrors().WithFirstError().WithMaxGoroutines(r.Concurrency())
+	for i, h := range walks {
 		p.Go(func() error {
 			var err error
-			raws[i], err = s.usageWindow(ctx, r, h, w, &failed, func(samples []usageSample) {
-				mu.Lock()
-				out.add(samples)
-				mu.Unlock()
-			})
-			if err != nil {
+			if raws[i+1], err = s.usageWindow(ctx, r, h, w, &failed, add); err != nil {
 				failed.Store(true)
 			}
 			return err
