@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -95,6 +96,7 @@ func BenchmarkCloudSigmaBackfill(b *testing.B) {
 		Command         string   `json:"command"`
 		Servers         int      `json:"servers"`
 		Days            int      `json:"days"`
+		UsageDays       string   `json:"usage_days"`
 		LedgerEntries   int64    `json:"ledger_entries"`
 		Backfill        measured `json:"backfill"`
 		LowerBoundS     float64  `json:"lower_bound_seconds"`
@@ -145,7 +147,9 @@ func BenchmarkCloudSigmaBackfill(b *testing.B) {
 		b.ReportMetric(m.PeakRSSMiB, "peak_MiB")
 		b.ReportMetric(result.ReprocessVsCopy, "reprocess/copy")
 	}
-	result.Command = fmt.Sprintf("BENCH_CLOUDSIGMA_DAYS=%d go test -run '^$' -bench CloudSigma -benchtime 1x -v ./bench", days)
+	// /usage/ is the source's default 7 days unless the environment says.
+	result.UsageDays = cmp.Or(os.Getenv("CLOUDSIGMA_USAGE_DAYS"), "7")
+	result.Command = fmt.Sprintf("CLOUDSIGMA_USAGE_DAYS=%s BENCH_CLOUDSIGMA_DAYS=%d go test -run '^$' -bench CloudSigma -benchtime 1x -v ./bench", result.UsageDays, days)
 	result.Servers, result.Days = csServers, days
 	save(b, fmt.Sprintf("cloudsigma_%ddays", days), result)
 }

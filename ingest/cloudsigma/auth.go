@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // basicAuth sends the username and password with every request.
@@ -38,6 +39,7 @@ type digestAuth struct {
 	ha1  map[string]string // by algorithm: HA1 = H(user:realm:password), computed per realm seen
 
 	pass     string
+	proven   atomic.Bool // the API has accepted the password this run
 	mu       sync.Mutex
 	free     []*nonce
 	reserved map[string]*nonce // a challenge's nonce, kept for the request it answered
@@ -83,10 +85,19 @@ func (d *digestAuth) Sign(req *http.Request) func(int, http.Header) bool {
 			}
 			// The used nonce is dropped. Sending again only helps when the
 			// request went unsigned or its nonce was merely stale: a
-			// refused password is not tried twice.
-			return fresh != nil && (n == nil || stale)
+			// refused password is not tried twice. Once the API has
+			// accepted the password, a refusal is the nonce's: a count
+			// it has seen (Go's transport resends a GET whose reused
+			// connection broke, Authorization and all, and the server
+			// may have counted the first), or an expired nonce on a
+			// server that never says stale (django-digest, whose nonce
+			// format the API's is).
+			return fresh != nil && (n == nil || stale || d.proven.Load())
 		}
 		if n != nil {
+			if status >= 200 && status < 300 {
+				d.proven.Store(true)
+			}
 			d.give(n)
 		}
 		return false

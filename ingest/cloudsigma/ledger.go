@@ -86,7 +86,7 @@ func (s *Source) ledgerMonth(ctx context.Context, r *ingest.Run, m store.Window)
 		wins[i].skip = r.Unchanged(ledgerUnit(w), ledgerPrint(w))
 	}
 	r.UnitsPlanned(len(ws))
-	ahead := make(chan struct{}, 2*r.Concurrency()) // windows fetched but not yet linked
+	ahead := make(chan struct{}, r.Concurrency()) // windows fetched but not yet linked
 	go func() {
 		for _, wd := range wins {
 			select {
@@ -204,7 +204,9 @@ func (s *Source) fetchWindow(ctx context.Context, r *ingest.Run, w store.Window)
 		if err != nil {
 			return page{err: fmt.Errorf("offset %d: %w", offset, err)}
 		}
+		done := decodeSlot()
 		es, _, err := decodeLedger(resp.Body, cur)
+		done()
 		if err != nil {
 			err = fmt.Errorf("offset %d: %w", offset, err)
 		}
@@ -216,7 +218,9 @@ func (s *Source) fetchWindow(ctx context.Context, r *ingest.Run, w store.Window)
 	if err != nil {
 		return nil, nil, fmt.Errorf("offset 0: %w", err)
 	}
+	done := decodeSlot()
 	es, total, err := decodeLedger(resp.Body, cur)
+	done()
 	if err != nil {
 		return nil, [][]any{resp.Raw}, fmt.Errorf("offset 0: %w", err)
 	}

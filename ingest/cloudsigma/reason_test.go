@@ -2,6 +2,7 @@ package cloudsigma
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,28 @@ func TestParseReason(t *testing.T) {
 		kind, res, ref := parseReason(c.reason, c.sign)
 		if kind != c.kind || deref(res) != c.resource || deref(ref) != c.reference {
 			t.Errorf("%q: got %s %q %q, want %s %q %q", c.reason, kind, deref(res), deref(ref), c.kind, c.resource, c.reference)
+		}
+	}
+}
+
+// TestBurstResource holds the hand-written reader to the regexp it
+// replaced.
+func TestBurstResource(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(`^Burst: [0-9.]+ \S+ of (\S+) for `)
+	for _, r := range []string{
+		"Burst: 4.50 GB of dssd for 5 minutes at 2014-06-05 09:06", "Burst: 126.00 core of msft_p73_04837_core for 5 minutes",
+		"Burst: 4.50 GB of dssd for", "Burst: 4.50 GB of dssd", "Burst:  4.50 GB of dssd for 5", "Burst: 4.5x GB of dssd for 5",
+		"Burst: . GB of dssd for 5", "Burst: 4.50  GB of dssd for 5", "Burst: 4.50 GB  of dssd for 5", "Burst: 4.50 GB of  dssd for 5",
+		"Burst: 4.50 GB of dssd  for 5", "Burst: 4.50\tGB of dssd for 5", "Burst: 4.50 G\tB of dssd for 5", "Burst: 4.50 GB of ds\rsd for 5",
+		"Burst: 4.50 GB of dssd\tfor 5", "Burst: 4.50 GB of dssd for ", "Burst: 4.50 GB of of dssd for 5", "Burst: 4.50 GB of é for 5",
+		"burst: 4.50 GB of dssd for 5", " Burst: 4.50 GB of dssd for 5", "Burst: 4.50 GB ofdssd for 5", "Burst: 4.50 GB of dssd forever",
+		"Burst: ", "", "Subscription: 4.00 GHz of cpu for 1 month - x",
+	} {
+		got, ok := burstResource(r)
+		m := re.FindStringSubmatch(r)
+		if ok != (m != nil) || ok && got != m[1] {
+			t.Errorf("%q: got %q %v, the regexp %q", r, got, ok, m)
 		}
 	}
 }

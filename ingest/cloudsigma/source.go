@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/billing-warehouse/billing-warehouse/ingest"
@@ -49,6 +50,9 @@ type Source struct {
 	mu       sync.Mutex
 	currency string           // from /balance/
 	balance  *decimal.Decimal // this run's, for the chain proof
+
+	pollSize atomic.Int64 // the most /usage/ samples one poll had
+	usage    usageReplay  // what a reprocess has read of /usage/
 }
 
 // New builds a source from its config entry.
@@ -272,8 +276,9 @@ func (s *Source) Month(ctx context.Context, r *ingest.Run, w store.Window) {
 	wg.Wait()
 }
 
-// Replay decodes a stored payload as the crawl did. Usage pages are not
-// replayed: a rollup needs every page of its day, and a payload is one.
+// Replay decodes a stored payload as the crawl did. A usage page is
+// rolled up with the others of its day, written by ReplayDone: a day's
+// rows need every page of the day, and a payload is one.
 func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
 	switch p.Endpoint {
 	case "balance":
@@ -293,8 +298,14 @@ func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
 			rows[i] = e.row
 		}
 		return []store.Write{store.CloudSigmaLedgerEntries.Writes(s.owner, nil, rows...)}, nil
-	case ledgerAnchor, "usage":
+	case "usage":
+		return nil, s.usage.add(p.Body, p.Params)
+	case ledgerAnchor:
 		return nil, nil
 	}
 	return s.decodeSnapshot(p.Endpoint, p.Body, p.Observed)
 }
+
+// ReplayDone is the usage of every day a reprocess replayed, once it has
+// replayed every payload.
+func (s *Source) ReplayDone() []store.Write { return s.usage.writes(s.owner) }
