@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -62,13 +61,16 @@ func ingestCloudSigma(b *testing.B, s *sim, db string, rate int, args ...string)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	began := time.Now()
-	err := cmd.Run()
-	m := measured{Wall: time.Since(began)}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	peak := watchPeakRSS(cmd.Process.Pid) // not rusage: see watchPeakRSS
+	err := cmd.Wait()
+	m := measured{Wall: time.Since(began), PeakRSSMiB: float64(peak()) / 1024}
 	m.WallSeconds = m.Wall.Seconds()
 	if err != nil && cmd.ProcessState.ExitCode() != 2 {
 		b.Fatalf("ingest %v: %v\n%s", args, err, stderr.String())
 	}
-	m.PeakRSSMiB = float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 	conn, err := pgx.Connect(b.Context(), db)
 	if err != nil {
 		b.Fatal(err)
