@@ -36,6 +36,12 @@ type ClientConfig struct {
 	// Auth, instead of Authorize, signs requests whose credentials a 401
 	// renews (HTTP Digest); see Authenticator.
 	Auth Authenticator
+	// Renewals is how many times in a row a request is sent again at once
+	// with the credentials a 401 renewed, before such a 401 counts as a
+	// failed attempt (default 1). A Digest nonce can go stale again while
+	// its renewal is on the wire when many requests share a server whose
+	// nonces expire often.
+	Renewals int
 	// ErrorEnvelope reads the API's error body into a reason and message.
 	// Default: none, the body's first 200 characters as the message.
 	ErrorEnvelope func(body []byte) (reason, message string)
@@ -106,6 +112,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 32 << 20
+	}
+	if cfg.Renewals <= 0 {
+		cfg.Renewals = 1
 	}
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 5
@@ -298,7 +307,7 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 		shown = p.Host + p.Path // never the query: it may hold a signature
 	}
 	var last *APIError
-	resent := false // a 401's new credentials are tried once, at once
+	renewals := 0 // a 401's new credentials are tried at once, cfg.Renewals times in a row
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 && !(last != nil && last.renewed) {
 			c.retries.Add(1)
@@ -330,8 +339,8 @@ func (c *Client) Do(ctx context.Context, q Request) (*Response, error) {
 			return nil, ctx.Err()
 		}
 		last = apiErr
-		if apiErr.renewed && !resent {
-			resent = true
+		if apiErr.renewed && renewals < c.cfg.Renewals {
+			renewals++
 			attempt--
 			continue
 		}

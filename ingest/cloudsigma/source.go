@@ -101,6 +101,9 @@ func New(cfg ingest.SourceConfig, deps ingest.Deps) (ingest.Source, error) {
 		cc.Auth = newBasic(user, pass)
 	case "digest":
 		cc.Auth = newDigest(user, pass)
+		// Each request in flight holds a nonce of its own; when the API
+		// expires nonces, a renewal can meet the next expiry.
+		cc.Renewals = 4
 	default:
 		return nil, fmt.Errorf("%w: auth must be basic or digest, not %q", ingest.ErrConfig, a)
 	}
