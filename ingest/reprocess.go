@@ -35,8 +35,25 @@ func (c *Crawler) Reprocess(ctx context.Context, src Source, cfg ReprocessConfig
 	}
 	return c.lifecycle(ctx, src, store.TriggerReprocess, store.Window{}, Mode{}, func(ctx context.Context, r *Run) error {
 		rp := &reprocessor{r: r, s: c.store, batchRows: cfg.BatchRows}
-		return rp.run(ctx)
+		if err := rp.run(ctx); err != nil {
+			return err
+		}
+		return r.replayDone(ctx)
 	})
+}
+
+// replayDone writes what a source rolls up across the payloads a reprocess
+// replayed, once all are (CloudSigma's usage days need every page of the
+// day): a source may say ReplayDone() []store.Write.
+func (r *Run) replayDone(ctx context.Context) error {
+	d, ok := r.src.(interface{ ReplayDone() []store.Write })
+	if !ok || ctx.Err() != nil || r.Draining() {
+		return nil
+	}
+	if writes := d.ReplayDone(); len(writes) > 0 {
+		return r.Commit(ctx, Unit{Endpoint: "replay", Writes: writes})
+	}
+	return nil
 }
 
 // reprocessor replays the raw payloads of one source.

@@ -283,9 +283,6 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 	}
 
 	fatal := body(runCtx, r)
-	if fatal == nil && trigger == store.TriggerReprocess {
-		fatal = r.replayDone(runCtx)
-	}
 	if fatal == nil {
 		r.refreshDayCosts(runCtx)
 	}
@@ -319,20 +316,6 @@ func (c *Crawler) lifecycle(ctx context.Context, src Source, trigger store.Trigg
 		"inserted", res.Counters.RowsInserted, "updated", res.Counters.RowsUpdated, "deleted", res.Counters.RowsDeleted,
 		"errors", res.Counters.Errors, "skipped", res.Skipped)
 	return res, nil
-}
-
-// replayDone writes what a source rolls up across the payloads a reprocess
-// replayed, once all are (CloudSigma's usage days need every page of the
-// day): a source may say ReplayDone() []store.Write.
-func (r *Run) replayDone(ctx context.Context) error {
-	d, ok := r.src.(interface{ ReplayDone() []store.Write })
-	if !ok || ctx.Err() != nil || r.Draining() {
-		return nil
-	}
-	if writes := d.ReplayDone(); len(writes) > 0 {
-		return r.Commit(ctx, Unit{Endpoint: "replay", Writes: writes})
-	}
-	return nil
 }
 
 // finish records how a run ended, retrying for a while when the database
