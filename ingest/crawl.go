@@ -129,6 +129,7 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 	// fetched again, never skipped with a hole.
 	var markErr error
 	var markMu sync.Mutex
+	fetched := 0
 	for i, m := range todo {
 		if ctx.Err() != nil || r.Draining() {
 			break
@@ -152,12 +153,12 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 				markMu.Unlock()
 			}
 		})
-		if i == len(todo)-1 {
-			r.dayCostsCovered = true // unless one of the months' refreshes is missed
-		}
+		fetched++
 	}
 	r.flushPending(ctx)
-	r.dayCostsCovered = r.dayCostsCovered && !r.dayCostsMissed.Load()
+	// Every month's days were rewritten as it was written, unless the run
+	// stopped early or a month's rewrite was missed.
+	r.dayCostsCovered = len(todo) > 0 && fetched == len(todo) && !r.dayCostsMissed.Load()
 	markMu.Lock()
 	defer markMu.Unlock()
 	return markErr
