@@ -102,11 +102,11 @@ func (s *Store) RefreshDayCostsIn(ctx context.Context, owner Owner, runID int64,
 }
 
 // rewriteDayCosts replaces the owner's rows from day from to day to
-// (inclusive) by the computed view's. The view's plan is costed high
-// enough for JIT, whose compiling took longer than the statement runs;
-// its sorts and hashes fit in memory.
+// (inclusive) by the computed view's, with the writer's settings: the
+// view's plan is costed high enough for JIT, whose compiling took longer
+// than the statement runs.
 func rewriteDayCosts(ctx context.Context, tx pgx.Tx, owner Owner, runID int64, from, to pgtype.Date) (int64, error) {
-	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off"); err != nil {
+	if _, err := tx.Exec(ctx, writeSettings); err != nil {
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, dayCostsDelete, owner.Provider, owner.Account, from, to); err != nil {

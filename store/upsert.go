@@ -622,6 +622,11 @@ func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
 	return strings.Join(conds, " AND "), args, nil
 }
 
+// writeSettings are the settings of a write transaction: the merge sorts
+// and joins the whole batch, so keep that in memory; JIT compiling costs
+// more than these statements run.
+const writeSettings = "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off"
+
 // WriteBatch runs fn in one transaction and commits what it wrote. A
 // deadlock, serialization failure or a key inserted meanwhile by another
 // writer retries the whole batch (up to three attempts), so fn must only
@@ -640,9 +645,7 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 	var b *Batch
 	attempt := func() error {
 		return withTx(ctx, s.pool, func(tx pgx.Tx) error {
-			// The merge sorts and joins the whole batch; keep that in
-			// memory. JIT compiling costs more than these statements run.
-			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off"); err != nil {
+			if _, err := tx.Exec(ctx, writeSettings); err != nil {
 				return err
 			}
 			b = &Batch{tx: tx, runID: runID, citus: s.writePath == WritePathCitus, probe: s.probe,
