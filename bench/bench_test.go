@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,6 +173,46 @@ func ingestWith(b *testing.B, s *sim, db string, rate int, env []string, args ..
 	conn.QueryRow(b.Context(), `SELECT requests, rate_limited, rows_inserted + rows_updated + rows_deleted, status FROM ingest.runs ORDER BY id DESC LIMIT 1`).
 		Scan(&m.Requests, &m.RateLimited, &m.Rows, &m.Status)
 	return m
+}
+
+// watchPeakRSS follows a child's VmHWM, the high-water RSS of its own
+// address space, until it exits; the function it returns gives the last
+// figure read, in KiB. The rusage of a child (ProcessState.SysUsage's
+// Maxrss) is not the child's: os/exec starts it with vfork, and exec
+// carries the parent's high-water RSS over into the child's figure. The
+// benchmark holds a whole table's COPY in memory, so every run after the
+// first copy reported the benchmark's size, not its own (the 6-month
+// runs of this file's earlier figures: 1,499 and 1,053 MiB).
+func watchPeakRSS(pid int) func() int64 {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if status, err := os.ReadFile(path); err == nil {
+				for line := range strings.Lines(string(status)) {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+						peak.Store(max(peak.Load(), kib))
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-stopped
+		return peak.Load()
+	}
 }
 
 func save(b *testing.B, name string, v any) {
