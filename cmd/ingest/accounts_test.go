@@ -148,7 +148,7 @@ func TestTwoOrganisations(t *testing.T) {
 	reached := orgA.after(40)
 	a := start(t, env(killed), "backfill", "--since", "2026-09", "--source", "org-a")
 	b := start(t, env(killed), "backfill", "--since", "2026-09", "--source", "hyperstack/org-b")
-	<-reached
+	a.await(t, reached, "org-a's 40th request")
 	a.cmd.Process.Signal(syscall.SIGKILL)
 	a.wait(t)
 	if code := b.wait(t); code != 0 {

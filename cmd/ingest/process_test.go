@@ -117,22 +117,75 @@ func (p *proc) stdoutText() string { return p.stdout.String() }
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(binary, args...)}
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(append(os.Environ(), "GOTRACEBACK=all"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A test that stops early (a failed check, a Fatal) leaves no process
+	// behind; one it waited for is gone already.
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
 	return p
+}
+
+// await waits until ch is closed while p runs. If that takes longer than
+// patience, p is made to print its goroutines and the test fails with them.
+func (p *proc) await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(patience):
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		p.cmd.Wait()
+		t.Fatalf("%s did not happen within %s; what the process printed, its goroutines last:\n%s", what, patience, tail(p.stderr.String(), 256<<10))
+	}
 }
 
 func (p *proc) wait(t *testing.T) int {
 	t.Helper()
-	err := p.cmd.Wait()
+	err, hung := waitPatiently(p.cmd)
+	if hung {
+		t.Fatalf("the process did not exit within %s; what it printed, its goroutines last:\n%s", patience, tail(p.stderr.String(), 256<<10))
+	}
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("wait: %v", err)
 	}
 	return p.cmd.ProcessState.ExitCode()
+}
+
+// patience is how long a test waits for a process of the binary to exit:
+// far longer than any of them runs (seconds), far shorter than the
+// package's timeout, so that a process that hangs fails its own test with
+// its goroutines printed instead of stalling the package until it times
+// out with only the test's.
+const patience = 4 * time.Minute
+
+// waitPatiently waits for cmd to exit; if it has not after patience, it
+// sends it SIGQUIT, on which a Go program prints every goroutine's stack
+// and exits, and says it hung.
+func waitPatiently(cmd *exec.Cmd) (err error, hung bool) {
+	var quit atomic.Bool
+	timer := time.AfterFunc(patience, func() {
+		quit.Store(true)
+		cmd.Process.Signal(syscall.SIGQUIT)
+	})
+	err = cmd.Wait()
+	timer.Stop()
+	return err, quit.Load()
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
 
 func ingestEnv(db, apiURL, key string) []string {
@@ -282,7 +335,7 @@ func TestSingleFlight(t *testing.T) {
 	env := ingestEnv(dbtest.New(t), a.url, key)
 	busy := a.after(1)
 	first := start(t, env, "backfill", "--since", "2026-09")
-	<-busy
+	first.await(t, busy, "the first run's first request")
 	others := []*proc{start(t, env, "run"), start(t, env, "run")}
 	for i, p := range others {
 		if code := p.wait(t); code != 0 || !strings.Contains(p.stdout.String(), "not running: run 1 holds the lock since") {
@@ -321,7 +374,7 @@ func TestKilledBackfill(t *testing.T) {
 		db := dbtest.New(t)
 		reached := a.after(killAt)
 		p := start(t, ingestEnv(db, a.url, key), "backfill", "--since", "2026-09")
-		<-reached
+		p.await(t, reached, fmt.Sprintf("request %d", killAt))
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		p.wait(t)
 

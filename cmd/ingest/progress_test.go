@@ -93,7 +93,7 @@ func TestProgressLineInATerminal(t *testing.T) {
 		Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, Latency: hyperstacksim.Latency{Min: 50 * time.Millisecond}})
 	cmd := exec.Command(binary, "backfill", "--since", "2026-09", "--until", "2026-11")
 	env := ingestEnv(dbtest.New(t), a.url, "pty-key")
-	cmd.Env = append(env[:len(env):len(env)], "LOG_FORMAT=auto", "LOG_LEVEL=info", "INGEST_CONCURRENCY=4", "TERM=xterm")
+	cmd.Env = append(env[:len(env):len(env)], "LOG_FORMAT=auto", "LOG_LEVEL=info", "INGEST_CONCURRENCY=4", "TERM=xterm", "GOTRACEBACK=all")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 400})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestProgressLineInATerminal(t *testing.T) {
 			}
 		}
 	}()
-	werr := cmd.Wait()
+	werr, hung := waitPatiently(cmd)
 	ended := time.Now()
 	<-done
 	var exit *exec.ExitError
@@ -151,6 +151,9 @@ func TestProgressLineInATerminal(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	text := strings.Join(scr.rows, "\n")
+	if hung {
+		t.Fatalf("the backfill did not exit within %s; its screen, its goroutines last:\n%s", patience, text)
+	}
 	if cmd.ProcessState.ExitCode() != 0 {
 		t.Fatalf("exit %d:\n%s", cmd.ProcessState.ExitCode(), text)
 	}

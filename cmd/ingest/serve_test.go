@@ -120,7 +120,7 @@ func TestSigtermMidRun(t *testing.T) {
 	db := dbtest.New(t)
 	reached := a.after(60)
 	p := start(t, ingestEnv(db, a.url, key), "backfill", "--since", "2026-09")
-	<-reached
+	p.await(t, reached, "the 60th request")
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 1 || !strings.Contains(p.stdout.String(), "cancelled") {
 		t.Fatalf("after SIGTERM: exit %d, %q\n%s", code, p.stdout.String(), p.stderr.String())

@@ -106,7 +106,7 @@ func TestSoracomKilledBackfill(t *testing.T) {
 		db := dbtest.New(t)
 		reached := a.after(killAt)
 		p := start(t, soracomEnv(db, a.url, "keyId-kill", "secret-kill"), "backfill", "--since", since(a))
-		<-reached
+		p.await(t, reached, fmt.Sprintf("request %d", killAt))
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		p.wait(t)
 		next := start(t, soracomEnv(db, a.url, "keyId-kill", "secret-kill"), "backfill", "--since", since(a))
