@@ -27,17 +27,45 @@ FROM pending`
 
 // The owner's days from $3 to $4 (inclusive), rewritten from the computed
 // view: its filters on provider, account and day reach the warehouse's
-// tables.
+// tables. Each day's anomaly baseline is worked out as it is inserted,
+// from the rewritten days and the 14 kept before them; then the kept days
+// up to 14 after them, whose baselines read the rewritten ones, are set
+// again where that changed them.
 const (
 	dayCostsDelete = `
 DELETE FROM billing.resource_day_costs
 WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
 	dayCostsInsert = `
 INSERT INTO billing.resource_day_costs
-    (provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, refreshed_run_id)
-SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, $5
-FROM reports.resource_day_cost_computed_v2
-WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4`
+    (provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, refreshed_run_id,
+     baseline, history_days)
+SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, $5,
+       baseline, history_days
+FROM (
+    SELECT d.*, avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days
+    FROM (
+        SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, true AS rewritten
+        FROM reports.resource_day_cost_computed_v2
+        WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4
+        UNION ALL
+        SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, false
+        FROM billing.resource_day_costs
+        WHERE provider = $1 AND account = $2 AND day BETWEEN $3::date - 14 AND $3::date - 1
+    ) d
+    WINDOW w AS (PARTITION BY resource_family, resource_id ORDER BY day ` + baselineFrame + `)
+) d
+WHERE rewritten`
+	dayCostsAfter = `
+UPDATE billing.resource_day_costs t SET baseline = w.baseline, history_days = w.history_days
+FROM (SELECT resource_family, resource_id, day, avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days
+      FROM billing.resource_day_costs
+      WHERE provider = $1 AND account = $2 AND day BETWEEN $3::date - 13 AND $3::date + 14
+      WINDOW w AS (PARTITION BY resource_family, resource_id ORDER BY day ` + baselineFrame + `)) w
+WHERE t.provider = $1 AND t.account = $2 AND w.day > $3
+  AND (t.resource_family, t.resource_id, t.day) = (w.resource_family, w.resource_id, w.day)
+  AND (t.baseline, t.history_days) IS DISTINCT FROM (w.baseline, w.history_days)`
+	// baselineFrame is a day's 14 days before it, as reports/00023 defined the baseline.
+	baselineFrame = `RANGE BETWEEN interval '14 days' PRECEDING AND interval '1 day' PRECEDING`
 	dayCostsDone = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
 	dayCosts     = "billing.resource_day_costs"
 )
@@ -62,7 +90,7 @@ func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64, c
 			return fmt.Errorf("find the runs to refresh: %w", err)
 		}
 		if len(ids) > 0 {
-			n, err := rewriteDayCosts(ctx, tx, owner, runID, from, to)
+			n, err := rewriteDayCosts(ctx, tx, owner, pgtype.Int8{Int64: runID, Valid: true}, from, to)
 			if err != nil {
 				return err
 			}
@@ -90,7 +118,7 @@ func (s *Store) RefreshDayCostsIn(ctx context.Context, owner Owner, runID int64,
 	to := pgtype.Date{Time: w.End.UTC().Truncate(24 * time.Hour), Valid: true}
 	var inserted int64
 	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
-		n, err := rewriteDayCosts(ctx, tx, owner, runID, from, to)
+		n, err := rewriteDayCosts(ctx, tx, owner, pgtype.Int8{Int64: runID, Valid: true}, from, to)
 		inserted = n
 		return err
 	})
@@ -101,11 +129,38 @@ func (s *Store) RefreshDayCostsIn(ctx context.Context, owner Owner, runID int64,
 	return nil
 }
 
+// RebuildDayCosts rewrites every account's days from the warehouse, as the
+// runs' refreshes leave them, and counts every run refreshed: for a
+// warehouse written by hand (a test's fixture), which no run refreshed.
+func RebuildDayCosts(ctx context.Context, conn *pgx.Conn) error {
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT DISTINCT provider, account FROM reports.resource_day_cost_computed_v2
+		                            UNION SELECT provider, account FROM billing.resource_day_costs`)
+		if err != nil {
+			return err
+		}
+		owners, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Owner])
+		if err != nil {
+			return err
+		}
+		always := pgtype.Date{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+		ever := pgtype.Date{InfinityModifier: pgtype.Infinity, Valid: true}
+		for _, o := range owners {
+			if _, err := rewriteDayCosts(ctx, tx, o, pgtype.Int8{}, always, ever); err != nil {
+				return fmt.Errorf("rebuild day costs of %s: %w", o, err)
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE ingest.runs SET day_costs_refreshed = true WHERE NOT day_costs_refreshed`)
+		return err
+	})
+}
+
 // rewriteDayCosts replaces the owner's rows from day from to day to
-// (inclusive) by the computed view's, with the writer's settings: the
+// (inclusive) by the computed view's, as refreshed by run runID (none for a
+// rebuild), with the writer's settings: the
 // view's plan is costed high enough for JIT, whose compiling took longer
 // than the statement runs.
-func rewriteDayCosts(ctx context.Context, tx pgx.Tx, owner Owner, runID int64, from, to pgtype.Date) (int64, error) {
+func rewriteDayCosts(ctx context.Context, tx pgx.Tx, owner Owner, runID pgtype.Int8, from, to pgtype.Date) (int64, error) {
 	if _, err := tx.Exec(ctx, writeSettings); err != nil {
 		return 0, err
 	}
@@ -115,6 +170,9 @@ func rewriteDayCosts(ctx context.Context, tx pgx.Tx, owner Owner, runID int64, f
 	tag, err := tx.Exec(ctx, dayCostsInsert, owner.Provider, owner.Account, from, to, runID)
 	if err != nil {
 		return 0, fmt.Errorf("insert: %w", err)
+	}
+	if _, err := tx.Exec(ctx, dayCostsAfter, owner.Provider, owner.Account, to); err != nil {
+		return 0, fmt.Errorf("update the baselines of the days after: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

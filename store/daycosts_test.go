@@ -21,6 +21,19 @@ SELECT (SELECT count(*) FROM (
             EXCEPT ALL
             SELECT provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source FROM billing.resource_day_costs) y)`
 
+// baselinesDiffer counts the rows of billing.resource_day_costs whose kept
+// anomaly baseline differs from one worked out afresh over the table.
+const baselinesDiffer = `
+SELECT count(*)
+FROM billing.resource_day_costs t
+JOIN (SELECT provider, account, resource_family, resource_id, day,
+             avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days
+      FROM billing.resource_day_costs
+      WINDOW w AS (PARTITION BY provider, account, resource_family, resource_id ORDER BY day
+                   RANGE BETWEEN interval '14 days' PRECEDING AND interval '1 day' PRECEDING)) w
+     USING (provider, account, resource_family, resource_id, day)
+WHERE (t.baseline, t.history_days) IS DISTINCT FROM (w.baseline, w.history_days)`
+
 func TestRefreshDayCosts(t *testing.T) {
 	t.Parallel()
 	url := dbtest.New(t)
@@ -37,13 +50,18 @@ func TestRefreshDayCosts(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
+	// differ counts the rows that differ from the computed view, and the
+	// baselines that differ from the table's days.
 	differ := func() int64 {
 		t.Helper()
-		var n int64
+		var n, baselines int64
 		if err := conn.QueryRow(ctx, dayCostsDiffer).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		return n
+		if err := conn.QueryRow(ctx, baselinesDiffer).Scan(&baselines); err != nil {
+			t.Fatal(err)
+		}
+		return n + baselines
 	}
 	rows := func() int64 {
 		t.Helper()
@@ -116,6 +134,28 @@ func TestRefreshDayCosts(t *testing.T) {
 	run(oct, true)
 	if after := snapshotDayCosts(t, conn); after != before {
 		t.Fatalf("a second refresh changed the table:\n%s\n%s", before, after)
+	}
+
+	// November's first days have a baseline made of October's last. A
+	// correction of October's end, refreshed alone, sets them again.
+	exec(`INSERT INTO billing.cost_datapoints (provider, account, family, resource_id, bucket_seconds, bucket_start, incurred_bill)
+	      SELECT $1, $2, 'virtual-machine', '1', 86400, g, 30 FROM generate_series('2026-11-01'::timestamptz, '2026-11-20', '1 day') g`,
+		testOwner.Provider, testOwner.Account)
+	run(oct.AddDate(0, 1, 0), true)
+	exec(`UPDATE billing.cost_datapoints SET incurred_bill = 90 WHERE bucket_start = '2026-10-31' AND bucket_seconds = 86400`)
+	run(oct, true)
+	if n := differ(); n != 0 {
+		t.Fatalf("after October's correction: %d rows or baselines differ", n)
+	}
+	var baseline string
+	var days int
+	if err := conn.QueryRow(ctx, `SELECT baseline::text, history_days FROM billing.resource_day_costs
+	    WHERE resource_family = 'virtual-machine' AND day = '2026-11-02'`).Scan(&baseline, &days); err != nil {
+		t.Fatal(err)
+	}
+	// October 19 to November 1: thirteen days of 30 and October 31's 90.
+	if want := "34.2857142857142857"; baseline != want || days != 14 {
+		t.Fatalf("November 2's baseline is %s over %d days, want %s over 14", baseline, days, want)
 	}
 }
 

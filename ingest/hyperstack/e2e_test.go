@@ -236,11 +236,19 @@ func checkDayCosts(t *testing.T, e *env) {
 		                                       EXCEPT ALL SELECT `+cols+` FROM reports.resource_day_cost_computed_v2) a)
 		               + (SELECT count(*) FROM (SELECT `+cols+` FROM reports.resource_day_cost_computed_v2
 		                                       EXCEPT ALL SELECT `+cols+` FROM billing.resource_day_costs) b))::numeric
+		UNION ALL SELECT 'baselines differ', count(*)::numeric FROM billing.resource_day_costs t
+		    JOIN (SELECT provider, account, resource_family, resource_id, day,
+		                 avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days
+		          FROM billing.resource_day_costs
+		          WINDOW w AS (PARTITION BY provider, account, resource_family, resource_id ORDER BY day
+		                       RANGE BETWEEN interval '14 days' PRECEDING AND interval '1 day' PRECEDING)) w
+		    USING (provider, account, resource_family, resource_id, day)
+		    WHERE (t.baseline, t.history_days) IS DISTINCT FROM (w.baseline, w.history_days)
 		UNION ALL SELECT 'rows', count(*)::numeric FROM billing.resource_day_costs
 		UNION ALL SELECT 'unrefreshed', count(*)::numeric FROM ingest.runs WHERE NOT day_costs_refreshed`)
-	if got["differ"] != "0" || got["rows"] == "0" || got["unrefreshed"] != "0" {
-		t.Errorf("day costs: %s rows differ from the computed view, %s rows, %s runs not refreshed; want 0, some, 0",
-			got["differ"], got["rows"], got["unrefreshed"])
+	if got["differ"] != "0" || got["baselines differ"] != "0" || got["rows"] == "0" || got["unrefreshed"] != "0" {
+		t.Errorf("day costs: %s rows differ from the computed view, %s baselines from the days', %s rows, %s runs not refreshed; want 0, 0, some, 0",
+			got["differ"], got["baselines differ"], got["rows"], got["unrefreshed"])
 	}
 }
 
