@@ -66,8 +66,8 @@ WHERE t.provider = $1 AND t.account = $2 AND w.day > $3
   AND (t.baseline, t.history_days) IS DISTINCT FROM (w.baseline, w.history_days)`
 	// baselineFrame is a day's 14 days before it, as reports/00023 defined the baseline.
 	baselineFrame = `RANGE BETWEEN interval '14 days' PRECEDING AND interval '1 day' PRECEDING`
-	dayCostsDone = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
-	dayCosts     = "billing.resource_day_costs"
+	dayCostsDone  = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
+	dayCosts      = "billing.resource_day_costs"
 )
 
 // RefreshDayCosts rewrites the owner's rows of billing.resource_day_costs
