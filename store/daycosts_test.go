@@ -129,11 +129,18 @@ func TestRefreshDayCosts(t *testing.T) {
 		t.Fatalf("%d of the killed and the next run are marked refreshed, want 2", refreshed)
 	}
 
-	// A second refresh changes nothing.
+	// A second refresh changes nothing, and writes no row.
 	before := snapshotDayCosts(t, conn)
-	run(oct, true)
+	again := run(oct, true)
 	if after := snapshotDayCosts(t, conn); after != before {
 		t.Fatalf("a second refresh changed the table:\n%s\n%s", before, after)
+	}
+	var written int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM billing.resource_day_costs WHERE refreshed_run_id = $1`, again).Scan(&written); err != nil {
+		t.Fatal(err)
+	}
+	if written != 0 {
+		t.Fatalf("a second refresh wrote %d rows, want none", written)
 	}
 
 	// November's first days have a baseline made of October's last. A
@@ -156,6 +163,17 @@ func TestRefreshDayCosts(t *testing.T) {
 	// October 19 to November 1: thirteen days of 30 and October 31's 90.
 	if want := "34.2857142857142857"; baseline != want || days != 14 {
 		t.Fatalf("November 2's baseline is %s over %d days, want %s over 14", baseline, days, want)
+	}
+
+	// A day the warehouse no longer has a cost for leaves the table.
+	exec(`DELETE FROM billing.cost_datapoints WHERE bucket_start = '2026-11-20'`)
+	run(oct.AddDate(0, 1, 0), true)
+	var left int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM billing.resource_day_costs WHERE day = '2026-11-20'`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if n := differ(); n != 0 || left != 0 {
+		t.Fatalf("after November 20 went: %d rows or baselines differ, %d rows of the day left", n, left)
 	}
 }
 
