@@ -44,9 +44,9 @@ func (s *Store) keepStatistics(ctx context.Context, b *Batch) {
 // grown adds inserted rows to a table's count and says whether the table
 // is due to be measured again; if so, it counts as measured from now.
 func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
+	g := s.growthOf(ctx, s.pool, name)
 	s.growth.mu.Lock()
 	defer s.growth.mu.Unlock()
-	g := s.growthOf(ctx, s.pool, name)
 	g.inserted += inserted
 	if g.inserted < max(analyzeMinRows, g.measured) {
 		return false
@@ -60,27 +60,38 @@ func (s *Store) grown(ctx context.Context, name string, inserted int64) bool {
 // inside its transaction, so the first reading goes through that (q):
 // another connection from the pool might never come.
 func (s *Store) plannedRows(ctx context.Context, q rowQuerier, name string) int64 {
+	g := s.growthOf(ctx, q, name)
 	s.growth.mu.Lock()
 	defer s.growth.mu.Unlock()
-	return s.growthOf(ctx, q, name).measured
+	return g.measured
 }
 
 // growthOf is a table's count, read from the planner through q the first
-// time; growth.mu is held.
+// time. The reading is done without growth.mu held: a pool's connections
+// may all be in transactions whose writers wait for growth.mu, and a
+// query that waited for one of them while holding it would never end.
 func (s *Store) growthOf(ctx context.Context, q rowQuerier, name string) *tableGrowth {
+	s.growth.mu.Lock()
+	g := s.growth.tables[name]
+	s.growth.mu.Unlock()
+	if g != nil {
+		return g
+	}
+	g = &tableGrowth{}
+	if rows, err := s.plannerRows(ctx, q, name); err == nil && rows > 0 {
+		g.measured = int64(rows)
+	} else if err != nil {
+		s.logger.WarnContext(ctx, "could not read what the planner believes a table holds", "table", name, "err", err)
+	}
+	s.growth.mu.Lock()
+	defer s.growth.mu.Unlock()
 	if s.growth.tables == nil {
 		s.growth.tables = map[string]*tableGrowth{}
 	}
-	g := s.growth.tables[name]
-	if g == nil {
-		g = &tableGrowth{}
-		if rows, err := s.plannerRows(ctx, q, name); err == nil && rows > 0 {
-			g.measured = int64(rows)
-		} else if err != nil {
-			s.logger.WarnContext(ctx, "could not read what the planner believes a table holds", "table", name, "err", err)
-		}
-		s.growth.tables[name] = g
+	if first := s.growth.tables[name]; first != nil {
+		return first // read at the same time by another writer
 	}
+	s.growth.tables[name] = g
 	return g
 }
 
