@@ -190,20 +190,20 @@ func TestServeReplicasShareAccounts(t *testing.T) {
 	// their ticks are apart by a fraction of the period: without the
 	// per-tick check, the second would run every account again within it.
 	replicas := []*proc{start(t, env, "serve")}
-	waitFor(t, "the first replica's first tick", 30*time.Second, func() bool {
+	waitFor(t, "the first replica's first tick", func() bool {
 		var n int
 		conn.QueryRow(t.Context(), `SELECT count(DISTINCT account) FROM ingest.runs WHERE status = 'succeeded'`).Scan(&n)
 		return n == 4
-	})
+	}, replicas...)
 	replicas = append(replicas, start(t, env, "serve"))
-	waitFor(t, "five finished runs of every account", 60*time.Second, func() bool {
+	waitFor(t, "five finished runs of every account", func() bool {
 		var least int
 		conn.QueryRow(t.Context(), `SELECT coalesce(min(n), 0) FROM (SELECT count(*) FILTER (WHERE status <> 'running') AS n
 			FROM billing.accounts a LEFT JOIN ingest.runs r USING (provider, account) GROUP BY a.account) c`).Scan(&least)
 		var accounts int
 		conn.QueryRow(t.Context(), `SELECT count(*) FROM billing.accounts`).Scan(&accounts)
 		return accounts == 4 && least >= 5
-	})
+	}, replicas...)
 	for _, p := range replicas {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 	}

@@ -140,14 +140,15 @@ func (p *proc) await(t *testing.T, ch <-chan struct{}, what string) {
 	select {
 	case <-ch:
 	case <-time.After(patience):
-		p.cmd.Process.Signal(syscall.SIGQUIT)
-		p.cmd.Wait()
-		t.Fatalf("%s did not happen within %s; what the process printed, its goroutines last:\n%s", what, patience, tail(p.stderr.String(), 256<<10))
+		t.Fatalf("%s did not happen within %s%s", what, patience, quit([]*proc{p}))
 	}
 }
 
 func (p *proc) wait(t *testing.T) int {
 	t.Helper()
+	if p.cmd.ProcessState != nil {
+		return p.cmd.ProcessState.ExitCode() // waited for already
+	}
 	err, hung := waitPatiently(p.cmd)
 	if hung {
 		t.Fatalf("the process did not exit within %s; what it printed, its goroutines last:\n%s", patience, tail(p.stderr.String(), 256<<10))
@@ -421,11 +422,11 @@ func TestSecretsStayHidden(t *testing.T) {
 	}
 	serve := start(t, append(env, "INGEST_SCHEDULE=@yearly", "INGEST_LISTEN=127.0.0.1:0", "INGEST_RUN_AT_START=true"), "serve")
 	conn0 := dbtest.Conn(t, db)
-	waitFor(t, "serve's run", 30*time.Second, func() bool {
+	waitFor(t, "serve's run", func() bool {
 		var n int
 		conn0.QueryRow(t.Context(), "SELECT count(*) FROM ingest.runs WHERE trigger = 'schedule' AND status <> 'running'").Scan(&n)
 		return n > 0
-	})
+	}, serve)
 	serve.cmd.Process.Signal(syscall.SIGTERM)
 	serve.wait(t)
 	outputs["serve"] = serve.stdout.String() + serve.stderr.String()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,15 +19,30 @@ import (
 )
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, deadline time.Duration, cond func() bool) {
+func waitFor(t *testing.T, what string, cond func() bool, procs ...*proc) {
 	t.Helper()
-	end := time.Now().Add(deadline)
+	end := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s%s", what, quit(procs))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// quit makes each process print its goroutines and exit, and returns what
+// each printed: for a failure that waited on them in vain.
+func quit(procs []*proc) string {
+	var b strings.Builder
+	for i, p := range procs {
+		if p.cmd.ProcessState != nil {
+			continue // waited for already
+		}
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		waitPatiently(p.cmd)
+		fmt.Fprintf(&b, "\nprocess %d printed, its goroutines last:\n%s", i, tail(p.stderr.String(), 128<<10))
+	}
+	return b.String()
 }
 
 // listenAddr reads the address a serve process prints when it is up.
@@ -34,13 +50,13 @@ func listenAddr(t *testing.T, p *proc) string {
 	t.Helper()
 	re := regexp.MustCompile(`serving on (\S+),`)
 	var addr string
-	waitFor(t, "serve to listen", 20*time.Second, func() bool {
+	waitFor(t, "serve to listen", func() bool {
 		if m := re.FindStringSubmatch(p.stdoutText()); m != nil {
 			addr = m[1]
 			return true
 		}
 		return false
-	})
+	}, p)
 	return addr
 }
 
@@ -69,7 +85,7 @@ func TestServeReplicasNeverOverlap(t *testing.T) {
 		conn.QueryRow(t.Context(), "SELECT count(*) FROM ingest.runs WHERE status <> 'running'").Scan(&n)
 		return n
 	}
-	waitFor(t, "four runs", 40*time.Second, func() bool { return finished() >= 4 })
+	waitFor(t, "four runs", func() bool { return finished() >= 4 }, replicas...)
 	for _, p := range replicas {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 	}
@@ -170,10 +186,10 @@ func TestServeMetricsDuringARun(t *testing.T) {
 	}
 	conn := dbtest.Conn(t, db)
 	var body string
-	waitFor(t, "request and row counters during the run", 30*time.Second, func() bool {
+	waitFor(t, "request and row counters during the run", func() bool {
 		_, body = get("http://" + addr + "/metrics")
 		return metric(body, "billing_warehouse_api_requests_total") > 0 && metric(body, "billing_warehouse_rows_written_total") > 0
-	})
+	}, p)
 	var running int
 	conn.QueryRow(t.Context(), "SELECT count(*) FROM ingest.runs WHERE status = 'running'").Scan(&running)
 	if running != 1 {
@@ -201,7 +217,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		t.Fatalf("/readyz with the database up: %d", code)
 	}
 	px.Cut()
-	waitFor(t, "/readyz to fail with the database down", 20*time.Second, func() bool { return ready() == http.StatusServiceUnavailable })
+	waitFor(t, "/readyz to fail with the database down", func() bool { return ready() == http.StatusServiceUnavailable }, p)
 	// Whoever reaches the port learns the class of the problem, not the
 	// database's user, host, port or name.
 	_, body := get("http://" + addr + "/readyz")
@@ -214,5 +230,5 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		t.Errorf("/healthz failed while only the database is down: %d", code)
 	}
 	px.Restore()
-	waitFor(t, "/readyz to recover", 20*time.Second, func() bool { return ready() == 200 })
+	waitFor(t, "/readyz to recover", func() bool { return ready() == 200 }, p)
 }
