@@ -88,7 +88,7 @@ FROM (SELECT resource_family, resource_id, day, avg(billed_cost) OVER w AS basel
       FROM billing.resource_day_costs
       WHERE provider = $1 AND account = $2 AND day BETWEEN $3::date - 13 AND $3::date + 14
       WINDOW w AS (PARTITION BY resource_family, resource_id ORDER BY day ` + baselineFrame + `)) w
-WHERE t.provider = $1 AND t.account = $2 AND w.day > $3
+WHERE t.provider = $1 AND t.account = $2 AND t.day > $3 AND t.day <= $3::date + 14
   AND (t.resource_family, t.resource_id, t.day) = (w.resource_family, w.resource_id, w.day)
   AND (t.baseline, t.history_days) IS DISTINCT FROM (w.baseline, w.history_days)`
 	// baselineFrame is a day's 14 days before it, as reports/00023 defined the baseline.
