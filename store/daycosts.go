@@ -55,30 +55,38 @@ WITH fresh AS MATERIALIZED (
         WINDOW w AS (PARTITION BY resource_family, resource_id ORDER BY day ` + baselineFrame + `)
     ) d
     WHERE refreshed
+), diff AS MATERIALIZED (
+    -- the days whose row is new, gone or different
+    SELECT coalesce(f.resource_family, k.resource_family) AS resource_family, coalesce(f.resource_id, k.resource_id) AS resource_id,
+           coalesce(f.day, k.day) AS day, f.currency, f.billed_cost, f.amortized_cost, f.source, f.baseline, f.history_days,
+           f.day IS NULL AS gone, k.day IS NULL AS new
+    FROM fresh f
+    FULL JOIN (SELECT resource_family, resource_id, day, currency, billed_cost, amortized_cost, source, baseline, history_days
+               FROM billing.resource_day_costs
+               WHERE provider = $1 AND account = $2 AND day BETWEEN $3 AND $4) k
+           ON k.resource_family = f.resource_family AND k.resource_id = f.resource_id AND k.day = f.day
+    WHERE f.day IS NULL OR k.day IS NULL
+       OR (k.currency, k.billed_cost::text, k.amortized_cost::text, k.source, k.baseline::text, k.history_days)
+          IS DISTINCT FROM (f.currency, f.billed_cost::text, f.amortized_cost::text, f.source, f.baseline::text, f.history_days)
 ), gone AS (
-    DELETE FROM billing.resource_day_costs t
-    WHERE t.provider = $1 AND t.account = $2 AND t.day BETWEEN $3 AND $4
-      AND NOT EXISTS (SELECT FROM fresh f WHERE (f.resource_family, f.resource_id, f.day) = (t.resource_family, t.resource_id, t.day))
+    DELETE FROM billing.resource_day_costs t USING diff d
+    WHERE d.gone AND t.provider = $1 AND t.account = $2
+      AND (t.resource_family, t.resource_id, t.day) = (d.resource_family, d.resource_id, d.day)
     RETURNING 1
 ), changed AS (
     UPDATE billing.resource_day_costs t
-    SET currency = f.currency, billed_cost = f.billed_cost, amortized_cost = f.amortized_cost, source = f.source,
-        baseline = f.baseline, history_days = f.history_days, refreshed_run_id = $5
-    FROM fresh f
-    WHERE t.provider = $1 AND t.account = $2 AND t.day BETWEEN $3 AND $4
-      AND (t.resource_family, t.resource_id, t.day) = (f.resource_family, f.resource_id, f.day)
-      AND (t.currency, t.billed_cost::text, t.amortized_cost::text, t.source, t.baseline::text, t.history_days)
-          IS DISTINCT FROM (f.currency, f.billed_cost::text, f.amortized_cost::text, f.source, f.baseline::text, f.history_days)
+    SET currency = d.currency, billed_cost = d.billed_cost, amortized_cost = d.amortized_cost, source = d.source,
+        baseline = d.baseline, history_days = d.history_days, refreshed_run_id = $5
+    FROM diff d
+    WHERE NOT d.gone AND NOT d.new AND t.provider = $1 AND t.account = $2
+      AND (t.resource_family, t.resource_id, t.day) = (d.resource_family, d.resource_id, d.day)
     RETURNING 1
 ), added AS (
     INSERT INTO billing.resource_day_costs
         (provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, refreshed_run_id,
          baseline, history_days)
     SELECT $1, $2, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, $5, baseline, history_days
-    FROM fresh f
-    WHERE NOT EXISTS (SELECT FROM billing.resource_day_costs t
-                      WHERE t.provider = $1 AND t.account = $2
-                        AND (t.resource_family, t.resource_id, t.day) = (f.resource_family, f.resource_id, f.day))
+    FROM diff WHERE new
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed), (SELECT count(*) FROM gone)`
