@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -132,40 +133,66 @@ func (rp *reprocessor) decode(ctx context.Context, lanes map[*store.Table]chan [
 		}
 		return most
 	}
+	// take hands the writers a payload's write, and the fullest table's
+	// pending rows when too many wait.
+	take := func(w store.Write) {
+		pending[w.Table] = append(pending[w.Table], w)
+		rows[w.Table] += len(w.Rows)
+		total += len(w.Rows)
+		if rows[w.Table] >= rp.batchRows {
+			send(w.Table)
+		}
+		if total >= 3*rp.batchRows {
+			send(fullest())
+		}
+	}
+	// settle records a payload's error: a body that failed when fetched
+	// too is information, not a failure of this reprocess (ingest status
+	// counts them).
+	settle := func(p store.RawPayload, err error) {
+		switch {
+		case err != nil && !p.Decoded:
+			rp.r.undecoded.Add(1)
+			rp.r.logger.InfoContext(ctx, "a stored body that never decoded still does not", "endpoint", p.Endpoint, "params", p.Params, "err", err)
+		case err != nil:
+			rp.r.Fail(ctx, p.Endpoint, p.Params, err)
+		}
+	}
+	streamer, _ := rp.r.src.(ReplayStreamer)
 	decoded := stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
 	var volatile string
 	if v, ok := rp.r.src.(interface{ VolatileParams() string }); ok {
 		volatile = v.VolatileParams()
 	}
 	err := rp.s.EachRawPayload(ctx, rp.r.owner, volatile, func(p store.RawPayload) error {
+		if streamer != nil && p.Decoded && streamer.Streams(p.Endpoint) {
+			// A large payload (a month's CSV) is decoded alone, its writes
+			// handed over as they come, after every payload before it.
+			decoded.Wait()
+			decoded = stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+			if failed != nil {
+				return ctx.Err()
+			}
+			err := rp.replayEach(p, streamer, func(w store.Write) error {
+				take(w)
+				return cmp.Or(failed, ctx.Err())
+			})
+			if failed == nil && ctx.Err() == nil {
+				settle(p, err)
+			}
+			return ctx.Err()
+		}
 		decoded.Go(func() stream.Callback {
 			writes, err := rp.replay(p)
 			return func() {
 				if failed != nil {
 					return
 				}
-				if err != nil && !p.Decoded {
-					// It failed when fetched too: information, not a
-					// failure of this reprocess (ingest status counts them).
-					rp.r.undecoded.Add(1)
-					rp.r.logger.InfoContext(ctx, "a stored body that never decoded still does not", "endpoint", p.Endpoint, "params", p.Params, "err", err)
-					return
-				}
-				if err != nil {
-					rp.r.Fail(ctx, p.Endpoint, p.Params, err)
+				if settle(p, err); err != nil {
 					return
 				}
 				for _, w := range writes {
-					pending[w.Table] = append(pending[w.Table], w)
-					rows[w.Table] += len(w.Rows)
-					total += len(w.Rows)
-					if rows[w.Table] >= rp.batchRows {
-						send(w.Table)
-					}
-				}
-				// Bound what waits in memory: the fullest table goes.
-				if total >= 3*rp.batchRows {
-					send(fullest())
+					take(w)
 				}
 			}
 		})
@@ -211,9 +238,24 @@ func (rp *reprocessor) replay(p store.RawPayload) ([]store.Write, error) {
 	if err := decompress(body, p.BodyGzip); err != nil {
 		return nil, err
 	}
-	pl := Payload{Endpoint: p.Endpoint, Params: p.Params, Observed: p.FetchedAt.UTC(), Body: body.Bytes()}
+	return rp.r.src.Replay(payload(p, body.Bytes()))
+}
+
+// payload is a stored payload as a source replays it.
+func payload(p store.RawPayload, body []byte) Payload {
+	pl := Payload{Endpoint: p.Endpoint, Params: p.Params, Observed: p.FetchedAt.UTC(), Body: body}
 	if p.WindowStart != nil && p.WindowEnd != nil {
 		pl.Window = store.Window{Start: p.WindowStart.UTC(), End: p.WindowEnd.UTC()}
 	}
-	return rp.r.src.Replay(pl)
+	return pl
+}
+
+// replayEach decodes a stored payload as a stream, handing emit its writes.
+func (rp *reprocessor) replayEach(p store.RawPayload, s ReplayStreamer, emit func(store.Write) error) error {
+	body := bodies.Get().(*bytes.Buffer)
+	defer bodies.Put(body)
+	if err := decompress(body, p.BodyGzip); err != nil {
+		return err
+	}
+	return s.ReplayEach(payload(p, body.Bytes()), emit)
 }

@@ -41,6 +41,18 @@ type Source interface {
 	Replay(p Payload) ([]store.Write, error)
 }
 
+// ReplayStreamer is a Source whose large payloads (a month's CSV of
+// hundreds of thousands of rows) reprocess decodes as a stream: Streams
+// says which endpoints, and ReplayEach hands emit the writes Replay would
+// return, in the same order, as it decodes them, and stops at emit's
+// first error. Only payloads that decoded when fetched are streamed: one
+// that fails part way has written the writes before the failure, as its
+// fetch did.
+type ReplayStreamer interface {
+	Streams(endpoint string) bool
+	ReplayEach(p Payload, emit func(store.Write) error) error
+}
+
 // Payload is a stored response body, for Replay.
 type Payload struct {
 	Endpoint string

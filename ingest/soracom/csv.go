@@ -365,13 +365,24 @@ func chunkWrite(owner store.Owner, month time.Time, c chunk) store.Write {
 // decodeCSV decodes a whole stored CSV, for replay.
 func decodeCSV(f *fetched) (decoded, error) {
 	var out decoded
-	res, err := parseCSV(bytes.NewReader(f.body), f.month, f.closed, func(c chunk) error {
-		out.writes = append(out.writes, chunkWrite(f.owner, f.month, c))
+	err := replayCSV(f, func(w store.Write) error {
+		out.writes = append(out.writes, w)
 		return nil
 	})
 	if err != nil {
 		return decoded{}, err
 	}
-	out.writes = append(out.writes, store.Resources.Writes(f.owner, nil, res...))
 	return out, nil
+}
+
+// replayCSV hands emit a stored CSV's writes as it reads them: each day's
+// rows (and the month's monthly ones), then the resources it names.
+func replayCSV(f *fetched, emit func(store.Write) error) error {
+	res, err := parseCSV(bytes.NewReader(f.body), f.month, f.closed, func(c chunk) error {
+		return emit(chunkWrite(f.owner, f.month, c))
+	})
+	if err != nil {
+		return err
+	}
+	return emit(store.Resources.Writes(f.owner, nil, res...))
 }

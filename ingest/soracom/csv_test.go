@@ -3,10 +3,12 @@ package soracom
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/billing-warehouse/billing-warehouse/ingest"
 	simsoracom "github.com/billing-warehouse/billing-warehouse/internal/sim/soracom"
 	"github.com/billing-warehouse/billing-warehouse/store"
 )
@@ -82,4 +84,46 @@ func BenchmarkParseCSV(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows), "rows")
+}
+
+// ReplayEach hands over the writes Replay returns, in the same order, and
+// stops at emit's first error.
+func TestReplayEachMatchesReplay(t *testing.T) {
+	t.Parallel()
+	m, err := simsoracom.NewModel(simsoracom.ModelConfig{SIMs: 40, Seed: 3, Clock: func() time.Time { return time.Date(2026, 5, 20, 3, 30, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.WriteCSV(&buf, simsoracom.MonthOf(2026, time.April)); err != nil {
+		t.Fatal(err)
+	}
+	s := &Source{owner: store.Owner{Provider: Name, Account: "replay"}, loc: time.UTC}
+	p := ingest.Payload{Endpoint: "csv/202604/closed", Params: "(download)", Body: buf.Bytes()}
+	if !s.Streams(p.Endpoint) || s.Streams("bills/daily/closed") {
+		t.Fatal("Streams: want the CSV only")
+	}
+	whole, err := s.Replay(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed []store.Write
+	if err := s.ReplayEach(p, func(w store.Write) error { streamed = append(streamed, w); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(whole) < 30 || !reflect.DeepEqual(streamed, whole) {
+		t.Fatalf("ReplayEach handed over %d writes, Replay returned %d; want the same, a day at a time", len(streamed), len(whole))
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = s.ReplayEach(p, func(store.Write) error {
+		calls++
+		if calls == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 2 {
+		t.Fatalf("after emit's error: %v, %d calls; want it returned after 2", err, calls)
+	}
 }

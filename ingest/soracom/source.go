@@ -353,6 +353,36 @@ func byName(name string) *Endpoint {
 
 // Replay decodes a stored payload as the crawl did when it fetched it.
 func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
+	f, err := s.replayed(p)
+	if err != nil {
+		return nil, err
+	}
+	d, err := f.ep.Decode(f)
+	return d.writes, err
+}
+
+// Streams says a month's CSV is replayed as a stream (ingest.ReplayStreamer):
+// whole, it is hundreds of thousands of rows.
+func (s *Source) Streams(stored string) bool {
+	ep := endpoint(stored)
+	return ep != nil && ep.Name == "csv"
+}
+
+// ReplayEach replays a month's CSV a day at a time, as the crawl writes it.
+func (s *Source) ReplayEach(p ingest.Payload, emit func(store.Write) error) error {
+	f, err := s.replayed(p)
+	if err != nil {
+		return err
+	}
+	if f.ep.Name != "csv" {
+		return fmt.Errorf("%s is not replayed as a stream", p.Endpoint)
+	}
+	return replayCSV(f, emit)
+}
+
+// replayed is what a stored payload was fetched as: its endpoint, and the
+// month it is of.
+func (s *Source) replayed(p ingest.Payload) (*fetched, error) {
 	ep := endpoint(p.Endpoint)
 	if ep == nil {
 		return nil, fmt.Errorf("no endpoint named %q in this version's catalog", p.Endpoint)
@@ -374,6 +404,5 @@ func (s *Source) Replay(p ingest.Payload) ([]store.Write, error) {
 		}
 		f.month, f.closed = m, p.Endpoint == "bills/daily/closed"
 	}
-	d, err := ep.Decode(f)
-	return d.writes, err
+	return f, nil
 }
