@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"runtime"
@@ -250,12 +251,19 @@ func payload(p store.RawPayload, body []byte) Payload {
 	return pl
 }
 
-// replayEach decodes a stored payload as a stream, handing emit its writes.
+// replayEach decodes a stored payload as a stream, handing emit its
+// writes: the body is read through gzip as it is decoded, never whole.
 func (rp *reprocessor) replayEach(p store.RawPayload, s ReplayStreamer, emit func(store.Write) error) error {
-	body := bodies.Get().(*bytes.Buffer)
-	defer bodies.Put(body)
-	if err := decompress(body, p.BodyGzip); err != nil {
-		return err
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(p.BodyGzip))
+	} else {
+		err = zr.Reset(bytes.NewReader(p.BodyGzip))
 	}
-	return s.ReplayEach(payload(p, body.Bytes()), emit)
+	if err != nil {
+		return fmt.Errorf("decompress: %w", err)
+	}
+	defer gzipReaders.Put(zr)
+	return s.ReplayEach(payload(p, nil), zr, emit)
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -43,14 +44,14 @@ type Source interface {
 
 // ReplayStreamer is a Source whose large payloads (a month's CSV of
 // hundreds of thousands of rows) reprocess decodes as a stream: Streams
-// says which endpoints, and ReplayEach hands emit the writes Replay would
-// return, in the same order, as it decodes them, and stops at emit's
-// first error. Only payloads that decoded when fetched are streamed: one
-// that fails part way has written the writes before the failure, as its
-// fetch did.
+// says which endpoints, and ReplayEach reads the body from body (p.Body
+// is nil) and hands emit the writes Replay would return, in the same
+// order, as it decodes them; it stops at emit's first error. Only
+// payloads that decoded when fetched are streamed: one that fails part
+// way has written the writes before the failure, as its fetch did.
 type ReplayStreamer interface {
 	Streams(endpoint string) bool
-	ReplayEach(p Payload, emit func(store.Write) error) error
+	ReplayEach(p Payload, body io.Reader, emit func(store.Write) error) error
 }
 
 // Payload is a stored response body, for Replay.

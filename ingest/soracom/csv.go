@@ -365,7 +365,7 @@ func chunkWrite(owner store.Owner, month time.Time, c chunk) store.Write {
 // decodeCSV decodes a whole stored CSV, for replay.
 func decodeCSV(f *fetched) (decoded, error) {
 	var out decoded
-	err := replayCSV(f, func(w store.Write) error {
+	err := replayCSV(f, bytes.NewReader(f.body), func(w store.Write) error {
 		out.writes = append(out.writes, w)
 		return nil
 	})
@@ -375,10 +375,11 @@ func decodeCSV(f *fetched) (decoded, error) {
 	return out, nil
 }
 
-// replayCSV hands emit a stored CSV's writes as it reads them: each day's
-// rows (and the month's monthly ones), then the resources it names.
-func replayCSV(f *fetched, emit func(store.Write) error) error {
-	res, err := parseCSV(bytes.NewReader(f.body), f.month, f.closed, func(c chunk) error {
+// replayCSV hands emit a stored CSV's writes as it reads them from body:
+// each day's rows (and the month's monthly ones), then the resources it
+// names.
+func replayCSV(f *fetched, body io.Reader, emit func(store.Write) error) error {
+	res, err := parseCSV(body, f.month, f.closed, func(c chunk) error {
 		return emit(chunkWrite(f.owner, f.month, c))
 	})
 	if err != nil {

@@ -108,7 +108,7 @@ func TestReplayEachMatchesReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	var streamed []store.Write
-	if err := s.ReplayEach(p, func(w store.Write) error { streamed = append(streamed, w); return nil }); err != nil {
+	if err := s.ReplayEach(p, bytes.NewReader(buf.Bytes()), func(w store.Write) error { streamed = append(streamed, w); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(whole) < 30 || !reflect.DeepEqual(streamed, whole) {
@@ -116,7 +116,7 @@ func TestReplayEachMatchesReplay(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err = s.ReplayEach(p, func(store.Write) error {
+	err = s.ReplayEach(p, bytes.NewReader(buf.Bytes()), func(store.Write) error {
 		calls++
 		if calls == 2 {
 			return stop

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -369,7 +370,7 @@ func (s *Source) Streams(stored string) bool {
 }
 
 // ReplayEach replays a month's CSV a day at a time, as the crawl writes it.
-func (s *Source) ReplayEach(p ingest.Payload, emit func(store.Write) error) error {
+func (s *Source) ReplayEach(p ingest.Payload, body io.Reader, emit func(store.Write) error) error {
 	f, err := s.replayed(p)
 	if err != nil {
 		return err
@@ -377,7 +378,7 @@ func (s *Source) ReplayEach(p ingest.Payload, emit func(store.Write) error) erro
 	if f.ep.Name != "csv" {
 		return fmt.Errorf("%s is not replayed as a stream", p.Endpoint)
 	}
-	return replayCSV(f, emit)
+	return replayCSV(f, body, emit)
 }
 
 // replayed is what a stored payload was fetched as: its endpoint, and the
