@@ -35,8 +35,9 @@ func compress(body []byte) []byte {
 // trailer, which a damaged payload could get wrong.
 const maxPresize = 64 << 20
 
-// decompress reads a body compress made into buf, replacing its contents.
-func decompress(buf *bytes.Buffer, gz []byte) error {
+// openGzip is a pooled reader of a body compress made; put it back in
+// gzipReaders once read.
+func openGzip(gz []byte) (*gzip.Reader, error) {
 	zr, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
 	if zr == nil {
@@ -45,7 +46,16 @@ func decompress(buf *bytes.Buffer, gz []byte) error {
 		err = zr.Reset(bytes.NewReader(gz))
 	}
 	if err != nil {
-		return fmt.Errorf("decompress: %w", err)
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	return zr, nil
+}
+
+// decompress reads a body compress made into buf, replacing its contents.
+func decompress(buf *bytes.Buffer, gz []byte) error {
+	zr, err := openGzip(gz)
+	if err != nil {
+		return err
 	}
 	defer gzipReaders.Put(zr)
 	buf.Reset()

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"runtime"
@@ -160,7 +159,8 @@ func (rp *reprocessor) decode(ctx context.Context, lanes map[*store.Table]chan [
 		}
 	}
 	streamer, _ := rp.r.src.(ReplayStreamer)
-	decoded := stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+	decoders := func() *stream.Stream { return stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0)) }
+	decoded := decoders()
 	var volatile string
 	if v, ok := rp.r.src.(interface{ VolatileParams() string }); ok {
 		volatile = v.VolatileParams()
@@ -170,7 +170,7 @@ func (rp *reprocessor) decode(ctx context.Context, lanes map[*store.Table]chan [
 			// A large payload (a month's CSV) is decoded alone, its writes
 			// handed over as they come, after every payload before it.
 			decoded.Wait()
-			decoded = stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+			decoded = decoders()
 			if failed != nil {
 				return ctx.Err()
 			}
@@ -254,15 +254,9 @@ func payload(p store.RawPayload, body []byte) Payload {
 // replayEach decodes a stored payload as a stream, handing emit its
 // writes: the body is read through gzip as it is decoded, never whole.
 func (rp *reprocessor) replayEach(p store.RawPayload, s ReplayStreamer, emit func(store.Write) error) error {
-	zr, _ := gzipReaders.Get().(*gzip.Reader)
-	var err error
-	if zr == nil {
-		zr, err = gzip.NewReader(bytes.NewReader(p.BodyGzip))
-	} else {
-		err = zr.Reset(bytes.NewReader(p.BodyGzip))
-	}
+	zr, err := openGzip(p.BodyGzip)
 	if err != nil {
-		return fmt.Errorf("decompress: %w", err)
+		return err
 	}
 	defer gzipReaders.Put(zr)
 	return s.ReplayEach(payload(p, nil), zr, emit)
