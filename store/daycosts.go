@@ -42,7 +42,7 @@ const (
 	dayCostsMerge = `
 WITH fresh AS MATERIALIZED (
     SELECT * FROM (
-        SELECT d.*, avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days
+        SELECT d.*, ` + baselineColumns + `
         FROM (
             SELECT currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, true AS refreshed
             FROM reports.resource_day_cost_computed_v2
@@ -72,7 +72,6 @@ WITH fresh AS MATERIALIZED (
     DELETE FROM billing.resource_day_costs t USING diff d
     WHERE d.gone AND t.provider = $1 AND t.account = $2
       AND (t.resource_family, t.resource_id, t.day) = (d.resource_family, d.resource_id, d.day)
-    RETURNING 1
 ), changed AS (
     UPDATE billing.resource_day_costs t
     SET currency = d.currency, billed_cost = d.billed_cost, amortized_cost = d.amortized_cost, source = d.source,
@@ -80,7 +79,6 @@ WITH fresh AS MATERIALIZED (
     FROM diff d
     WHERE NOT d.gone AND NOT d.new AND t.provider = $1 AND t.account = $2
       AND (t.resource_family, t.resource_id, t.day) = (d.resource_family, d.resource_id, d.day)
-    RETURNING 1
 ), added AS (
     INSERT INTO billing.resource_day_costs
         (provider, account, currency, day, resource_family, resource_id, billed_cost, amortized_cost, source, refreshed_run_id,
@@ -89,20 +87,23 @@ WITH fresh AS MATERIALIZED (
     FROM diff WHERE new
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed), (SELECT count(*) FROM gone)`
+SELECT count(*) FROM added`
 	dayCostsAfter = `
 UPDATE billing.resource_day_costs t SET baseline = w.baseline, history_days = w.history_days
-FROM (SELECT resource_family, resource_id, day, avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days
+FROM (SELECT resource_family, resource_id, day, ` + baselineColumns + `
       FROM billing.resource_day_costs
       WHERE provider = $1 AND account = $2 AND day BETWEEN $3::date - 13 AND $3::date + 14
       WINDOW w AS (PARTITION BY resource_family, resource_id ORDER BY day ` + baselineFrame + `)) w
 WHERE t.provider = $1 AND t.account = $2 AND t.day > $3 AND t.day <= $3::date + 14
   AND (t.resource_family, t.resource_id, t.day) = (w.resource_family, w.resource_id, w.day)
   AND (t.baseline, t.history_days) IS DISTINCT FROM (w.baseline, w.history_days)`
-	// baselineFrame is a day's 14 days before it, as reports/00023 defined the baseline.
-	baselineFrame = `RANGE BETWEEN interval '14 days' PRECEDING AND interval '1 day' PRECEDING`
-	dayCostsDone  = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
-	dayCosts      = "billing.resource_day_costs"
+	// baselineColumns are a day's baseline and history_days over window w
+	// of its resource's days, whose frame is baselineFrame: the 14 days
+	// before it, as reports/00023 defined the baseline.
+	baselineColumns = `avg(billed_cost) OVER w AS baseline, count(billed_cost) OVER w AS history_days`
+	baselineFrame   = `RANGE BETWEEN interval '14 days' PRECEDING AND interval '1 day' PRECEDING`
+	dayCostsDone    = `UPDATE ingest.runs SET day_costs_refreshed = true WHERE id = ANY($1)`
+	dayCosts        = "billing.resource_day_costs"
 )
 
 // RefreshDayCosts rewrites the owner's rows of billing.resource_day_costs
@@ -199,8 +200,9 @@ func rewriteDayCosts(ctx context.Context, tx pgx.Tx, owner Owner, runID pgtype.I
 	if _, err := tx.Exec(ctx, writeSettings); err != nil {
 		return 0, err
 	}
-	var added, changed, gone int64
-	if err := tx.QueryRow(ctx, dayCostsMerge, owner.Provider, owner.Account, from, to, runID).Scan(&added, &changed, &gone); err != nil {
+	// The deletes and updates run whether or not their rows are read.
+	var added int64
+	if err := tx.QueryRow(ctx, dayCostsMerge, owner.Provider, owner.Account, from, to, runID).Scan(&added); err != nil {
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, dayCostsAfter, owner.Provider, owner.Account, to); err != nil {
