@@ -94,9 +94,9 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Self-contained: the page fetched nothing after itself.
-	fetched, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").length`))
-	if err != nil || fetched != 0 {
-		t.Errorf("the page fetched %d resources (%v)", fetched, err)
+	fetched, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.initiatorType + " " + e.name)`))
+	if err != nil || len(fetched) != 0 {
+		t.Errorf("the page fetched %d resources: %q (%v)", len(fetched), fetched, err)
 	}
 	mu.Lock()
 	if len(problems) > 0 {
