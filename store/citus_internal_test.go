@@ -45,7 +45,7 @@ func TestCitusWriteStatementsGolden(t *testing.T) {
 		}
 		owner := Owner{Provider: "hyperstack", Account: "acme-prod"}
 		scope := &Scope{Owner: owner, Equal: eq, RangeColumn: rangeCol, From: time.Unix(0, 0), To: time.Unix(3600, 0)}
-		cond, _, err := tbl.scopeCondition(scope)
+		cond, _, err := tbl.scopeCondition(scope, 2)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -411,14 +411,107 @@ func (b *Batch) Write(ctx context.Context, t *Table, rows [][]any, scope *Scope)
 // lacks, and one merge of the stage.
 func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) error {
 	rows = t.dedupe(rows)
+	r, filled, err := b.fill(ctx, t, rows, scopes)
+	if err != nil {
+		return err
+	}
+	if !filled {
+		if r, err = b.merge(ctx, t, rows, scopes); err != nil {
+			return err
+		}
+	}
+	if b.Result[t.Name] == nil {
+		b.Result[t.Name] = &WriteResult{}
+		b.tables[t.Name] = t
+	}
+	b.Result[t.Name].add(r)
+	return nil
+}
+
+// fill writes rows into windows that hold nothing yet (a first backfill, a
+// reprocess into emptied tables) with one COPY straight into the table,
+// which costs a third of the stage, deletion and merge: no row is stale,
+// and every row is new unless its key is stored outside the windows. Such
+// a key makes the COPY fail with a unique violation, which is rolled back
+// to a savepoint and leaves the write to the merge; so does a key that a
+// concurrent writer inserted meanwhile. It reports whether it wrote the
+// rows. The citus path always merges, one account's rows to one shard.
+func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) (WriteResult, bool, error) {
+	if b.citus || len(scopes) == 0 {
+		return WriteResult{}, false, nil
+	}
+	empty, err := b.scopesEmpty(ctx, t, scopes)
+	if err != nil || !empty {
+		return WriteResult{}, false, err
+	}
+	if len(rows) == 0 {
+		return WriteResult{}, true, nil
+	}
+	sp, err := b.tx.Begin(ctx)
+	if err != nil {
+		return WriteResult{}, false, fmt.Errorf("copy into %s: %w", t.Name, err)
+	}
+	n, err := sp.CopyFrom(ctx, pgx.Identifier(strings.Split(t.Name, ".")), t.columns(), pgx.CopyFromRows(rows))
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		if err := sp.Rollback(ctx); err != nil {
+			return WriteResult{}, false, fmt.Errorf("copy into %s: %w", t.Name, err)
+		}
+		return WriteResult{}, false, nil
+	}
+	if err == nil {
+		err = sp.Commit(ctx)
+	}
+	if err != nil {
+		return WriteResult{}, false, fmt.Errorf("copy into %s: %w", t.Name, err)
+	}
+	return WriteResult{Inserted: n}, true, nil
+}
+
+// scopesEmpty says whether no stored row of t lies in any scope's window.
+func (b *Batch) scopesEmpty(ctx context.Context, t *Table, scopes []*Scope) (bool, error) {
+	var found bool
+	if sameShape(scopes) && len(scopes) > 1 {
+		name, conds, err := b.stageScopes(ctx, t, scopes)
+		if err != nil {
+			return false, err
+		}
+		q := fmt.Sprintf(`SELECT EXISTS (SELECT FROM %s sc CROSS JOIN LATERAL (SELECT FROM %s t WHERE %s LIMIT 1) x)`,
+			name, quote(t.Name), strings.Join(conds, " AND "))
+		if err := b.tx.QueryRow(ctx, q).Scan(&found); err != nil {
+			return false, fmt.Errorf("look for rows of %s in the scopes: %w", t.Name, err)
+		}
+		if _, err := b.tx.Exec(ctx, "DELETE FROM "+name); err != nil {
+			return false, fmt.Errorf("clear scopes of %s: %w", t.Name, err)
+		}
+		return !found, nil
+	}
+	for _, scope := range scopes {
+		cond, args, err := t.scopeCondition(scope, 1)
+		if err != nil {
+			return false, err
+		}
+		q := fmt.Sprintf(`SELECT EXISTS (SELECT FROM %s t WHERE %s)`, quote(t.Name), cond)
+		if err := b.tx.QueryRow(ctx, q, args...).Scan(&found); err != nil {
+			return false, fmt.Errorf("look for rows of %s in a scope: %w", t.Name, err)
+		}
+		if found {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// merge writes rows through the stage: the deletion of the scopes' stale
+// rows, then one merge of the stage into the table.
+func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) (WriteResult, error) {
+	var r WriteResult
 	if _, err := b.tx.Exec(ctx, t.stage); err != nil {
-		return fmt.Errorf("stage %s: %w", t.Name, err)
+		return r, fmt.Errorf("stage %s: %w", t.Name, err)
 	}
 	stage := pgx.Identifier{"stage_" + strings.ReplaceAll(t.Name, ".", "_")}
 	if _, err := b.tx.CopyFrom(ctx, stage, t.columns(), pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy into stage of %s: %w", t.Name, err)
+		return r, fmt.Errorf("copy into stage of %s: %w", t.Name, err)
 	}
-	var r WriteResult
 	// Stale rows go first: the merge never touches a key the stage lacks,
 	// so the order changes nothing, except that while a load fills empty
 	// windows the deletion finds them empty instead of reading back every
@@ -426,7 +519,7 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 	if len(scopes) > 0 {
 		deleted, restated, err := b.deleteStale(ctx, t, scopes)
 		if err != nil {
-			return err
+			return r, err
 		}
 		r.Deleted, r.Restated = deleted, restated
 	}
@@ -441,15 +534,15 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 		// A plan that scans the table for every staged row would be
 		// quadratic: while a load grows the table, statistics lag behind.
 		if _, err := b.tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-			return fmt.Errorf("merge into %s: %w", t.Name, err)
+			return r, fmt.Errorf("merge into %s: %w", t.Name, err)
 		}
 	}
 	if err := b.tx.QueryRow(ctx, merge, args...).Scan(&staged, &r.Inserted, &r.Updated, &restated); err != nil {
-		return fmt.Errorf("merge into %s: %w", t.Name, err)
+		return r, fmt.Errorf("merge into %s: %w", t.Name, err)
 	}
 	if probing {
 		if _, err := b.tx.Exec(ctx, "SET LOCAL enable_seqscan = on"); err != nil {
-			return fmt.Errorf("merge into %s: %w", t.Name, err)
+			return r, fmt.Errorf("merge into %s: %w", t.Name, err)
 		}
 	}
 	r.Unchanged = staged - r.Inserted - r.Updated
@@ -457,14 +550,9 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 	// The stage is emptied at commit; empty it now too, for a second write
 	// of the same table in this batch.
 	if _, err := b.tx.Exec(ctx, "DELETE FROM "+stage.Sanitize()); err != nil {
-		return fmt.Errorf("clear stage of %s: %w", t.Name, err)
+		return r, fmt.Errorf("clear stage of %s: %w", t.Name, err)
 	}
-	if b.Result[t.Name] == nil {
-		b.Result[t.Name] = &WriteResult{}
-		b.tables[t.Name] = t
-	}
-	b.Result[t.Name].add(r)
-	return nil
+	return r, nil
 }
 
 // deleteStale deletes, for every scope, the rows of its window that the
@@ -472,12 +560,7 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 // them) go into a temporary table and are applied by one statement, so a
 // batch of many units costs one statement, not one per unit.
 func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
-	shape := scopes[0].shape()
-	same := true
-	for _, s := range scopes[1:] {
-		same = same && s.shape() == shape
-	}
-	if same && len(scopes) > 1 {
+	if sameShape(scopes) && len(scopes) > 1 {
 		return b.deleteMany(ctx, t, scopes)
 	}
 	for _, scope := range scopes {
@@ -490,9 +573,19 @@ func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (del
 	return deleted, restated, nil
 }
 
+// sameShape says whether scopes have one shape.
+func sameShape(scopes []*Scope) bool {
+	for _, s := range scopes[1:] {
+		if s.shape() != scopes[0].shape() {
+			return false
+		}
+	}
+	return true
+}
+
 // deleteOne applies one scope, its values as parameters.
 func (b *Batch) deleteOne(ctx context.Context, t *Table, scope *Scope) (deleted, restated int64, err error) {
-	cond, args, err := t.scopeCondition(scope)
+	cond, args, err := t.scopeCondition(scope, 2)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -509,47 +602,10 @@ func (b *Batch) deleteOne(ctx context.Context, t *Table, scope *Scope) (deleted,
 // deleteMany applies scopes of one shape with one statement over a
 // temporary table of them.
 func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
-	// The scopes share one shape: checking the first checks them all.
-	first := scopes[0]
-	if _, _, err := t.scopeCondition(first); err != nil {
+	name, conds, err := b.stageScopes(ctx, t, scopes)
+	if err != nil {
 		return 0, 0, err
 	}
-	cols := first.equalColumns()
-	name := pgx.Identifier{"scope_" + strings.ReplaceAll(t.Name, ".", "_")}
-	var selectCols, conds []string
-	for _, c := range cols {
-		q := pgx.Identifier{c}.Sanitize()
-		selectCols = append(selectCols, q)
-		conds = append(conds, "t."+q+" = sc."+q)
-	}
-	if first.RangeColumn != "" {
-		q := pgx.Identifier{first.RangeColumn}.Sanitize()
-		selectCols = append(selectCols, q+" AS range_from", q+" AS range_to")
-		conds = append(conds, "t."+q+" >= sc.range_from AND t."+q+" < sc.range_to")
-	}
-	create := fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
-		name.Sanitize(), strings.Join(selectCols, ", "), quote(t.Name))
-	if _, err := b.tx.Exec(ctx, create); err != nil {
-		return 0, 0, fmt.Errorf("stage scopes of %s: %w", t.Name, err)
-	}
-	copyCols := slices.Clone(cols)
-	if first.RangeColumn != "" {
-		copyCols = append(copyCols, "range_from", "range_to")
-	}
-	rows := make([][]any, len(scopes))
-	for i, s := range scopes {
-		eq := s.equal()
-		for _, c := range cols {
-			rows[i] = append(rows[i], eq[c])
-		}
-		if first.RangeColumn != "" {
-			rows[i] = append(rows[i], s.From, s.To)
-		}
-	}
-	if _, err := b.tx.CopyFrom(ctx, name, copyCols, pgx.CopyFromRows(rows)); err != nil {
-		return 0, 0, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
-	}
-
 	// Each scope is one range of the primary key. The planner, asked to
 	// join the scopes with the table, hashes or sorts the whole table (it
 	// cannot estimate the ranges, and while a load grows a table its
@@ -561,18 +617,71 @@ func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (dele
         SELECT x.row_id FROM %[2]s sc CROSS JOIN LATERAL (
             SELECT t.ctid AS row_id FROM %[1]s t WHERE %[3]s AND %[4]s OFFSET 0
         ) x
-    ) stale WHERE t.ctid = stale.row_id`, quote(t.Name), name.Sanitize(), strings.Join(conds, " AND "), t.unstaged)
+    ) stale WHERE t.ctid = stale.row_id`, quote(t.Name), name, strings.Join(conds, " AND "), t.unstaged)
 	with, args := "", []any{b.runID}
 	if b.citus {
-		with, del, args = t.citusDeleteMany(name.Sanitize(), copyCols, conds, scopes, b.runID)
+		with, del, args = t.citusDeleteMany(name, scopeColumns(scopes[0]), conds, scopes, b.runID)
 	}
 	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, with, del), args...).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
-	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name.Sanitize()); err != nil {
+	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name); err != nil {
 		return 0, 0, fmt.Errorf("clear scopes of %s: %w", t.Name, err)
 	}
 	return deleted, restated, nil
+}
+
+// stageScopes copies scopes of one shape into a temporary table of them
+// (emptied at commit) and returns its name and the condition, over alias
+// sc, that a row t of the table lies in scope sc.
+func (b *Batch) stageScopes(ctx context.Context, t *Table, scopes []*Scope) (name string, conds []string, err error) {
+	// The scopes share one shape: checking the first checks them all.
+	first := scopes[0]
+	if _, _, err := t.scopeCondition(first, 2); err != nil {
+		return "", nil, err
+	}
+	cols := first.equalColumns()
+	ident := pgx.Identifier{"scope_" + strings.ReplaceAll(t.Name, ".", "_")}
+	name = ident.Sanitize()
+	var selectCols []string
+	for _, c := range cols {
+		q := pgx.Identifier{c}.Sanitize()
+		selectCols = append(selectCols, q)
+		conds = append(conds, "t."+q+" = sc."+q)
+	}
+	if first.RangeColumn != "" {
+		q := pgx.Identifier{first.RangeColumn}.Sanitize()
+		selectCols = append(selectCols, q+" AS range_from", q+" AS range_to")
+		conds = append(conds, "t."+q+" >= sc.range_from AND t."+q+" < sc.range_to")
+	}
+	create := fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
+		name, strings.Join(selectCols, ", "), quote(t.Name))
+	if _, err := b.tx.Exec(ctx, create); err != nil {
+		return "", nil, fmt.Errorf("stage scopes of %s: %w", t.Name, err)
+	}
+	rows := make([][]any, len(scopes))
+	for i, s := range scopes {
+		eq := s.equal()
+		for _, c := range cols {
+			rows[i] = append(rows[i], eq[c])
+		}
+		if first.RangeColumn != "" {
+			rows[i] = append(rows[i], s.From, s.To)
+		}
+	}
+	if _, err := b.tx.CopyFrom(ctx, ident, scopeColumns(first), pgx.CopyFromRows(rows)); err != nil {
+		return "", nil, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
+	}
+	return name, conds, nil
+}
+
+// scopeColumns are the columns of a temporary table of scopes shaped as s.
+func scopeColumns(s *Scope) []string {
+	cols := s.equalColumns()
+	if s.RangeColumn != "" {
+		cols = append(cols, "range_from", "range_to")
+	}
+	return cols
 }
 
 func (s *Scope) equalColumns() []string {
@@ -592,8 +701,8 @@ func (s *Scope) shape() string {
 }
 
 // scopeCondition turns a scope into SQL over the table's own columns, with
-// values as parameters $2 onwards.
-func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
+// values as parameters $first onwards.
+func (t *Table) scopeCondition(s *Scope, first int) (string, []any, error) {
 	cols := t.columns()
 	if s.Owner.Provider == "" || s.Owner.Account == "" {
 		return "", nil, fmt.Errorf("scope of %s names no owner: it would delete every account's rows", t.Name)
@@ -606,7 +715,7 @@ func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
 			return "", nil, fmt.Errorf("scope of %s: no column %q", t.Name, c)
 		}
 		args = append(args, eq[c])
-		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{c}.Sanitize(), len(args)+1))
+		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{c}.Sanitize(), first+len(args)-1))
 	}
 	if s.RangeColumn != "" {
 		if !slices.Contains(cols, s.RangeColumn) {
@@ -614,7 +723,7 @@ func (t *Table) scopeCondition(s *Scope) (string, []any, error) {
 		}
 		q := pgx.Identifier{s.RangeColumn}.Sanitize()
 		args = append(args, s.From, s.To)
-		conds = append(conds, fmt.Sprintf("t.%s >= $%d AND t.%s < $%d", q, len(args), q, len(args)+1))
+		conds = append(conds, fmt.Sprintf("t.%s >= $%d AND t.%s < $%d", q, first+len(args)-2, q, first+len(args)-1))
 	}
 	if len(conds) == 0 {
 		return "", nil, fmt.Errorf("scope of %s is empty: it would delete the whole table", t.Name)
@@ -674,8 +783,11 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 
 func isRetryable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001" || pgErr.Code == "23505")
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001" || pgErr.Code == uniqueViolation)
 }
+
+// uniqueViolation is PostgreSQL's error code for a key stored twice.
+const uniqueViolation = "23505"
 
 // probeRatio is how many times the batch a table must hold for the merge
 // to look rows up by key rather than join the whole table. Measured on a

@@ -336,6 +336,19 @@ func TestScopeRejectsUnknownColumns(t *testing.T) {
 func TestConcurrentWriters(t *testing.T) { forEachMerge(t, testConcurrentWriters) }
 
 func testConcurrentWriters(t *testing.T, concurrent *store.Store) {
+	concurrentWriters(t, concurrent, nil)
+}
+
+// TestConcurrentFills has both writers fill the same empty window at once:
+// one's COPY meets the other's keys and falls back to the merge.
+func TestConcurrentFills(t *testing.T) { forEachMerge(t, testConcurrentFills) }
+
+func testConcurrentFills(t *testing.T, concurrent *store.Store) {
+	concurrentWriters(t, concurrent, &store.Scope{Owner: testOwner, Equal: map[string]any{"family": "virtual-machine"},
+		RangeColumn: "bucket_start", From: day0, To: day0.Add(60 * time.Hour)})
+}
+
+func concurrentWriters(t *testing.T, concurrent *store.Store, scope *store.Scope) {
 	sequential := dbtest.NewStore(t)
 
 	batch := func(writer, round int) [][]any {
@@ -356,7 +369,7 @@ func testConcurrentWriters(t *testing.T, concurrent *store.Store) {
 		for w := range 2 {
 			wg.Go(func() {
 				_, errs[w] = concurrent.WriteBatch(t.Context(), 0, func(ctx context.Context, b *store.Batch) error {
-					return b.Write(ctx, store.CostDatapoints.Table, batch(w, round), nil)
+					return b.Write(ctx, store.CostDatapoints.Table, batch(w, round), scope)
 				})
 			})
 		}
@@ -367,7 +380,7 @@ func testConcurrentWriters(t *testing.T, concurrent *store.Store) {
 			}
 		}
 		for w := range 2 {
-			write(t, sequential, 0, store.CostDatapoints.Table, batch(w, round), nil)
+			write(t, sequential, 0, store.CostDatapoints.Table, batch(w, round), scope)
 		}
 	}
 	a, b := rowVersions(t, concurrent), rowVersions(t, sequential)
@@ -428,5 +441,67 @@ func forEachMerge(t *testing.T, test func(*testing.T, *store.Store)) {
 			store.UseMerge(s, merge)
 			test(t, s)
 		})
+	}
+}
+
+// TestFillEmptyScopes writes into windows that hold nothing yet: the rows
+// are copied straight into the table, unless a key is stored outside the
+// windows, when the write falls back to the merge with the same outcome.
+func TestFillEmptyScopes(t *testing.T) { forEachMerge(t, testFillEmptyScopes) }
+
+func testFillEmptyScopes(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	one := func(h int) string { return "1" }
+	scope := func(vm string, hours int) *store.Scope {
+		return &store.Scope{Owner: testOwner, Equal: map[string]any{"family": "virtual-machine", "resource_id": vm},
+			RangeColumn: "bucket_start", From: day0, To: day0.Add(time.Duration(hours) * time.Hour)}
+	}
+	run, _ := s.BeginRun(ctx, store.BeginRunParams{Owner: testOwner, Trigger: store.TriggerManual})
+	writeStaged := func(rows [][]any, scopes ...*store.Scope) (store.WriteResult, bool) {
+		t.Helper()
+		var staged bool
+		res, err := s.WriteBatch(ctx, run, func(ctx context.Context, b *store.Batch) error {
+			if err := b.WriteMany(ctx, store.CostDatapoints.Table, rows, scopes); err != nil {
+				return err
+			}
+			var err error
+			staged, err = b.Staged(ctx, store.CostDatapoints.Table)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, staged
+	}
+
+	// Two empty windows, one statement's worth of scopes: filled.
+	res, staged := writeStaged(append(points("vm-a", 10, one), points("vm-b", 10, one)...), scope("vm-a", 10), scope("vm-b", 10))
+	if res != (store.WriteResult{Inserted: 20}) || staged {
+		t.Fatalf("fill of two empty windows: %+v, staged %v", res, staged)
+	}
+	// vm-c's window is empty, but hour 3 of vm-a (outside it) is stored
+	// and differs: the fill's COPY fails on its key, and the merge inserts
+	// vm-c's hours and restates vm-a's hour 3.
+	res, staged = writeStaged(append(points("vm-c", 4, one), point("vm-a", 3, "2.5")), scope("vm-c", 4))
+	if res != (store.WriteResult{Inserted: 4, Updated: 1, Restated: 1}) || !staged {
+		t.Fatalf("fill over a stored key: %+v, staged %v", res, staged)
+	}
+	// A window with rows takes the merge: vm-b loses hours 5-9.
+	res, staged = writeStaged(points("vm-b", 5, one), scope("vm-b", 10))
+	if res != (store.WriteResult{Unchanged: 5, Deleted: 5, Restated: 5}) || !staged {
+		t.Fatalf("write over a full window: %+v, staged %v", res, staged)
+	}
+	var counts string
+	s.Pool().QueryRow(ctx, `SELECT string_agg(resource_id || '=' || n || '/' || total, ',' ORDER BY resource_id) FROM
+		(SELECT resource_id, count(*) AS n, sum(incurred_bill) AS total FROM billing.cost_datapoints GROUP BY 1) x`).Scan(&counts)
+	if counts != "vm-a=10/11.5,vm-b=5/5,vm-c=4/4" {
+		t.Errorf("rows per resource: %s", counts)
+	}
+	want := []string{fmt.Sprintf("billing.cost_datapoints vm-a incurred_bill 1->2.5 run %d", run)}
+	for range 5 {
+		want = append(want, fmt.Sprintf("billing.cost_datapoints vm-b incurred_bill 1->gone run %d", run))
+	}
+	if got := restatements(t, s); !slices.Equal(got, want) {
+		t.Errorf("restatements:\n%q\nwant\n%q", got, want)
 	}
 }
