@@ -108,6 +108,25 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		defer close(writerDone)
 		r.writer(ctx)
 	}()
+	// Each month's days are rewritten once the writer has written it, by a
+	// refresher of their own, while the writer goes on with the next
+	// month: on a Soracom backfill the refresh of a month's 250,000
+	// resource-days took as long as writing its rows. The refresher takes
+	// months in order (a month's baselines read the days before it) and
+	// never holds the writer up: its queue has room for every month.
+	refreshes := make(chan store.Window, len(months))
+	refresherDone := make(chan struct{})
+	go func() {
+		defer close(refresherDone)
+		for w := range refreshes {
+			r.refreshMonthDayCosts(ctx, w)
+		}
+	}()
+	stopRefresher := sync.OnceFunc(func() {
+		close(refreshes)
+		<-refresherDone
+	})
+	defer stopRefresher()
 	defer func() {
 		close(r.batches)
 		<-writerDone
@@ -146,7 +165,7 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		r.src.Month(ctx, r, w)
 		r.endMonth(requests)
 		r.afterWritten(func() {
-			r.refreshMonthDayCosts(ctx, w)
+			refreshes <- w
 			if !mode.Backfill || !closed || r.errs.Load() != before || ctx.Err() != nil || r.Draining() {
 				return
 			}
@@ -159,6 +178,7 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 		fetched++
 	}
 	r.flushPending(ctx)
+	stopRefresher()
 	// Every month's days were rewritten as it was written, unless the run
 	// stopped early or a month's rewrite was missed.
 	r.dayCostsCovered = len(todo) > 0 && fetched == len(todo) && !r.dayCostsMissed.Load()

@@ -26,10 +26,10 @@ func (r *Run) refreshDayCosts(ctx context.Context) {
 	r.logger.InfoContext(ctx, "refreshed day costs", "took", time.Since(began))
 }
 
-// refreshMonthDayCosts has the writer rewrite the days of a month once it
-// and everything before it is written, while the next month is fetched;
-// it reports a failure as a run error, which leaves the run's days to its
-// closing refresh.
+// refreshMonthDayCosts rewrites the days of a month once it and everything
+// before it is written, while the next month is fetched and written (see
+// crawl); it reports a failure as a run error, which leaves the run's days
+// to its closing refresh.
 func (r *Run) refreshMonthDayCosts(ctx context.Context, w store.Window) {
 	if ctx.Err() != nil || r.lost.Load() {
 		r.dayCostsMissed.Store(true)

@@ -146,9 +146,9 @@ func (s *Store) RefreshDayCosts(ctx context.Context, owner Owner, runID int64, c
 
 // RefreshDayCostsIn rewrites the owner's days of w (a billing month a run
 // has just written, say) without marking any run: the run's closing
-// RefreshDayCosts does, told its days are covered. The crawler's writer
-// calls it after each month while the next is fetched, so the refresh
-// costs a run the time of its last month's only.
+// RefreshDayCosts does, told its days are covered. The crawler calls it
+// after each month is written, while the next is fetched and written, so
+// the refresh costs a run the time of its last month's only.
 func (s *Store) RefreshDayCostsIn(ctx context.Context, owner Owner, runID int64, w Window) error {
 	from := pgtype.Date{Time: w.Start.UTC().Truncate(24 * time.Hour), Valid: true}
 	to := pgtype.Date{Time: w.End.UTC().Truncate(24 * time.Hour), Valid: true}
