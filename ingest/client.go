@@ -273,6 +273,16 @@ type Request struct {
 	// Timeout, when set, bounds this request instead of the client's
 	// (a large download).
 	Timeout time.Duration
+	// Sink, when set, takes a successful response's body as it arrives,
+	// and Response.Body is nil: a download of tens of megabytes is never
+	// held whole. A retry resets it first.
+	Sink Sink
+}
+
+// Sink is where a streamed body goes (see Request.Sink).
+type Sink interface {
+	io.Writer
+	Reset() // forget what was written: the body starts over
 }
 
 // Get fetches path (relative to the base URL) with query.
@@ -408,15 +418,24 @@ func (c *Client) once(ctx context.Context, q Request, rawURL, shown string, with
 	renewed := answered(resp.StatusCode, resp.Header) && resp.StatusCode == http.StatusUnauthorized
 	pathLimited := c.paths != nil && withCredentials &&
 		c.paths.observe(c.cfg.PathLimits.Key(q), resp.Header, resp.StatusCode == http.StatusTooManyRequests)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	var data []byte
+	var size int64
+	if ok && q.Sink != nil {
+		q.Sink.Reset()
+		size, err = io.Copy(q.Sink, io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	} else {
+		data, err = io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+		size = int64(len(data))
+	}
 	if err != nil {
 		return nil, true, fail(resp.StatusCode, "reading body: "+transportMessage(err))
 	}
-	if int64(len(data)) > c.cfg.MaxBodyBytes {
+	if size > c.cfg.MaxBodyBytes {
 		return nil, false, fail(resp.StatusCode, fmt.Sprintf("body larger than %d bytes", c.cfg.MaxBodyBytes))
 	}
 	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	case ok:
 		return &Response{Status: resp.StatusCode, Body: data, Header: resp.Header, Attempts: attempt}, false, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.rateLimited.Add(1)

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,5 +221,50 @@ func TestRetryAfterIsCapped(t *testing.T) {
 	}
 	if d := time.Since(began); d > 3*time.Second {
 		t.Fatalf("took %s: the client paused for the Retry-After", d)
+	}
+}
+
+// sink is a Sink that counts its resets.
+type sink struct {
+	bytes.Buffer
+	resets int
+}
+
+func (s *sink) Reset() { s.Buffer.Reset(); s.resets++ }
+
+// TestSinkStartsOverOnARetry streams a download whose first answer breaks
+// off halfway: the retry's body replaces it, whole, and an error's body
+// never reaches the sink.
+func TestSinkStartsOverOnARetry(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("day,sim,amount\n", 10000)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.Error(w, `{"code":"NOT_FOUND"}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if calls.Add(1) == 1 {
+			io.WriteString(w, body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL)
+
+	var got sink
+	resp, err := c.Do(t.Context(), ingest.Request{Path: "/file", Sink: &got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Body != nil || resp.Attempts != 2 || got.resets != 2 || got.String() != body {
+		t.Fatalf("body %d bytes, attempts %d, resets %d, sink %d bytes of %d", len(resp.Body), resp.Attempts, got.resets, got.Len(), len(body))
+	}
+	var none sink
+	if _, err := c.Do(t.Context(), ingest.Request{Path: "/missing", Sink: &none}); err == nil || none.Len() != 0 {
+		t.Fatalf("a 404: %v, sink %q", err, none.String())
 	}
 }

@@ -207,6 +207,33 @@ func (r *Run) Fetch(ctx context.Context, endpoint string, q Request, w store.Win
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(resp.Body)
+	return &Fetched{Response: resp, Raw: r.rawRow(endpoint, q, w, resp.Status, compress(resp.Body), sum[:])}, nil
+}
+
+// Download is Fetch of a body too large to hold (a month's billing CSV,
+// tens of megabytes): it is gzipped as it arrives, and the caller reads
+// it from the raw payload row returned, whose body_gzip it is.
+func (r *Run) Download(ctx context.Context, endpoint string, q Request, w store.Window) ([]any, error) {
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	sink := newGzipSink()
+	q.Sink = sink
+	resp, err := r.src.Client().Do(ctx, q)
+	<-r.slots
+	gz, sum := sink.done()
+	if err != nil {
+		return nil, err
+	}
+	return r.rawRow(endpoint, q, w, resp.Status, gz, sum), nil
+}
+
+// rawRow is the raw payload row of a response to q: its status, gzipped
+// body and the body's SHA-256.
+func (r *Run) rawRow(endpoint string, q Request, w store.Window, status int, gz, sum []byte) []any {
 	params := q.Path
 	if q.URL != "" {
 		params = "(download)" // a signed link is a secret: never stored
@@ -214,14 +241,13 @@ func (r *Run) Fetch(ctx context.Context, endpoint string, q Request, w store.Win
 	if len(q.Query) > 0 {
 		params += "?" + q.Query.Encode()
 	}
-	sum := sha256.Sum256(resp.Body)
 	// Decoded unless the unit fails: KeepRaw clears it.
-	row := store.RawPayloadRow{Endpoint: endpoint, Params: params, ContentSHA256: sum[:], RunID: r.id,
-		StatusCode: resp.Status, FetchedAt: r.now, BodyGzip: compress(resp.Body), DecodedAt: &r.now}
+	row := store.RawPayloadRow{Endpoint: endpoint, Params: params, ContentSHA256: sum, RunID: r.id,
+		StatusCode: status, FetchedAt: r.now, BodyGzip: gz, DecodedAt: &r.now}
 	if !w.Start.IsZero() {
 		row.WindowStart, row.WindowEnd = &w.Start, &w.End
 	}
-	return &Fetched{Response: resp, Raw: store.RawPayloads.Rows(r.owner, row)[0]}, nil
+	return store.RawPayloads.Rows(r.owner, row)[0]
 }
 
 // Unit is one unit of work's writes: all of it is committed, or none.

@@ -3,8 +3,10 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"sync"
 )
 
@@ -29,6 +31,41 @@ func compress(body []byte) []byte {
 	zw.Write(body) // a bytes.Buffer does not fail
 	zw.Close()
 	return buf.Bytes()
+}
+
+// gzipSink gzips a streamed body as it arrives (see Request.Sink), and
+// hashes it, for the raw payload row.
+type gzipSink struct {
+	buf  bytes.Buffer
+	zw   *gzip.Writer
+	hash hash.Hash
+}
+
+func newGzipSink() *gzipSink {
+	s := &gzipSink{zw: gzipWriters.Get().(*gzip.Writer), hash: sha256.New()}
+	s.zw.Reset(&s.buf)
+	return s
+}
+
+func (s *gzipSink) Write(p []byte) (int, error) {
+	s.hash.Write(p) // a hash does not fail
+	s.zw.Write(p)   // nor does a bytes.Buffer
+	return len(p), nil
+}
+
+func (s *gzipSink) Reset() {
+	s.buf.Reset()
+	s.zw.Reset(&s.buf)
+	s.hash.Reset()
+}
+
+// done returns the gzip of the body and its SHA-256, and puts the writer
+// back in the pool: the sink is not used again.
+func (s *gzipSink) done() (gz, sum []byte) {
+	s.zw.Close()
+	gzipWriters.Put(s.zw)
+	s.zw = nil
+	return s.buf.Bytes(), s.hash.Sum(nil)
 }
 
 // maxPresize bounds the buffer decompress sizes from a payload's own

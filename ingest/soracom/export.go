@@ -56,9 +56,9 @@ func (s *Source) csv(ctx context.Context, r *ingest.Run, month time.Time, closed
 	if closed {
 		name += "/closed"
 	}
-	var f *ingest.Fetched
+	var raw []any
 	for attempt := 1; ; attempt++ {
-		f, err = r.Fetch(ctx, name, ingest.Request{URL: link, Label: "download", Timeout: downloadTimeout}, w)
+		raw, err = r.Download(ctx, name, ingest.Request{URL: link, Label: "download", Timeout: downloadTimeout}, w)
 		var apiErr *ingest.APIError
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden && attempt < 3 {
 			// An expired link: the export gives a fresh one.
@@ -73,10 +73,8 @@ func (s *Source) csv(ctx context.Context, r *ingest.Run, month time.Time, closed
 		}
 		break
 	}
-	// The body (tens of megabytes) is dropped here: the CSV is read from
-	// its raw payload, the gzip of it, as the writer takes its rows.
-	raw := f.Raw
-	f = nil
+	// The CSV (tens of megabytes) was gzipped as it arrived, and is read
+	// from its raw payload as the writer takes its rows.
 	zr, err := gzip.NewReader(bytes.NewReader(raw[bodyGzip].([]byte)))
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("the CSV of %s: its raw payload: %w", label, err)
