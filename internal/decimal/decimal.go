@@ -73,6 +73,18 @@ func Parse(s string) (Decimal, error) {
 	if whole == "" {
 		frac = strings.TrimLeft(frac, "0")
 	}
+	// Trailing zeros go from the text, not from the coefficient: the
+	// ledger's 20-digit amounts end in zeros as often as not, and dividing
+	// a big.Int by ten for each was most of the cost of reading one.
+	if trimmed := strings.TrimRight(frac, "0"); len(trimmed) < len(frac) {
+		exp += int64(len(frac) - len(trimmed))
+		frac = trimmed
+	}
+	if frac == "" {
+		trimmed := strings.TrimRight(whole, "0")
+		exp += int64(len(whole) - len(trimmed))
+		whole = trimmed
+	}
 	d := Decimal{exp: int32(exp)}
 	if len(whole)+len(frac) <= smallDigits {
 		for _, part := range [2]string{whole, frac} {
@@ -83,8 +95,13 @@ func Parse(s string) (Decimal, error) {
 		if neg {
 			d.small = -d.small
 		}
-		return d.normal(), nil
+		if d.small == 0 {
+			return Decimal{}, nil
+		}
+		return d, nil
 	}
+	// No trailing zero is left: normal has only to move a coefficient that
+	// fits into small.
 	d.large, _ = new(big.Int).SetString(whole+frac, 10)
 	if neg {
 		d.large.Neg(d.large)
@@ -166,7 +183,11 @@ func (d Decimal) coef() *big.Int {
 // appendDigits appends the coefficient's absolute value in decimal.
 func (d Decimal) appendDigits(buf []byte) []byte {
 	if d.large != nil {
-		return new(big.Int).Abs(d.large).Append(buf, 10)
+		out := d.large.Append(buf, 10)
+		if d.large.Sign() < 0 { // drop the minus sign Append wrote
+			out = append(out[:len(buf)], out[len(buf)+1:]...)
+		}
+		return out
 	}
 	u := uint64(d.small)
 	if d.small < 0 {
@@ -200,6 +221,9 @@ func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }
 func (d Decimal) Cmp(o Decimal) int {
 	if a, b, _, ok := alignSmall(d, o); ok {
 		return cmp.Compare(a, b)
+	}
+	if d.large != nil && o.large != nil && d.exp == o.exp {
+		return d.large.Cmp(o.large)
 	}
 	a, b, _ := align(d, o)
 	return a.Cmp(b)
@@ -284,10 +308,29 @@ func align(a, b Decimal) (*big.Int, *big.Int, int32) {
 
 func scaled(d Decimal, exp int32) *big.Int {
 	out := d.coef()
-	if d.exp > exp {
-		out.Mul(out, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.exp-exp)), nil))
+	if n := d.exp - exp; n > 0 {
+		out.Mul(out, bigPow10(n))
 	}
 	return out
+}
+
+// bigPow10s are the powers of ten up to 10^63, which the ledger's amounts
+// are aligned by, made once: computing one for every sum cost more than
+// the sum.
+var bigPow10s = func() (p [64]*big.Int) {
+	p[0] = big.NewInt(1)
+	for i := 1; i < len(p); i++ {
+		p[i] = new(big.Int).Mul(p[i-1], big.NewInt(10))
+	}
+	return p
+}()
+
+// bigPow10 is 10^n (n > 0); the caller must not change it.
+func bigPow10(n int32) *big.Int {
+	if int(n) < len(bigPow10s) {
+		return bigPow10s[n]
+	}
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
 }
 
 // MarshalJSON writes d as a JSON number.

@@ -25,6 +25,11 @@ func TestParse(t *testing.T) {
 		"0.30000000000000004":    "0.30000000000000004",
 		"1.500":                  "1.5",
 		"120":                    "120",
+		// the ledger's 20-digit amounts: zeros trimmed as text, signs of long ones
+		"469291.07500000000000000000": "469291.075",
+		"-55.45000000000000284217":    "-55.45000000000000284217",
+		"12345678901234567890000":     "12345678901234567890000",
+		"-0.00000000000000000000":     "0",
 	} {
 		d, err := Parse(in)
 		if err != nil {
@@ -49,6 +54,12 @@ func TestArithmetic(t *testing.T) {
 	}
 	if MustParse("1.50").Cmp(MustParse("1.5")) != 0 || MustParse("2").Cmp(MustParse("10")) != -1 {
 		t.Error("Cmp")
+	}
+	// a chain's step: initial + amount = end, with coefficients past int64
+	initial, amount := MustParse("469291.07502821435786823786"), MustParse("0.00908310000000000000")
+	end := MustParse("469291.08411131435786823786")
+	if sum := initial.Add(amount); sum.Cmp(end) != 0 || end.Cmp(initial) != 1 || initial.Cmp(end) != -1 || sum.String() != end.String() {
+		t.Errorf("%s + %s = %s, want %s", initial, amount, sum, end)
 	}
 	n, _ := MustParse("-12.345").NumericValue()
 	if n.Int.Cmp(big.NewInt(-12345)) != 0 || n.Exp != -3 {
