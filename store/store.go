@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -68,6 +69,9 @@ type Store struct {
 	writePath WritePath
 	citus     string
 	merge     mergeChoice // tests force one merge; zero: by size
+	// merged names the tables (by name) where a write without windows
+	// met a stored key: they are merged from then on (see Batch.fill).
+	merged sync.Map
 }
 
 // Options tunes Open. The zero value is a sane default.

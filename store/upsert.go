@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -391,6 +392,7 @@ type Batch struct {
 	// probe says whether a merge of rows into table looks rows up by key
 	// (see mergeProbe); nil: never.
 	probe  func(ctx context.Context, q rowQuerier, table string, rows int) bool
+	merged *sync.Map // the store's tables that writes without windows merge (see fill); nil: all
 	Result map[string]*WriteResult
 	tables map[string]*Table // by name, the tables written
 }
@@ -428,21 +430,32 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 	return nil
 }
 
-// fill writes rows into windows that hold nothing yet (a first backfill, a
-// reprocess into emptied tables) with one COPY straight into the table,
-// which costs a third of the stage, deletion and merge: no row is stale,
-// and every row is new unless its key is stored outside the windows. Such
-// a key makes the COPY fail with a unique violation, which is rolled back
-// to a savepoint and leaves the write to the merge; so does a key that a
-// concurrent writer inserted meanwhile. It reports whether it wrote the
-// rows. The citus path always merges, one account's rows to one shard.
+// fill writes rows that are all new (a first backfill, a reprocess into
+// emptied tables) with one COPY straight into the table, which costs a
+// third of the stage, deletion and merge. A write with windows fills when
+// the windows hold nothing yet: no row is stale, and every row is new
+// unless its key is stored outside them. A write without windows fills
+// until one of the table's meets a stored key; from then on the store
+// merges that table's writes, so that a run over stored rows pays for one
+// failed COPY per table, not one per batch. A stored key makes the COPY
+// fail with a unique violation (every table's key is unique), which is
+// rolled back to a savepoint and leaves the write to the merge; so does a
+// key that a concurrent writer inserted meanwhile. It reports whether it
+// wrote the rows. The citus path always merges, one account's rows to one
+// shard.
 func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) (WriteResult, bool, error) {
-	if b.citus || len(scopes) == 0 {
+	if b.citus {
 		return WriteResult{}, false, nil
 	}
-	empty, err := b.scopesEmpty(ctx, t, scopes)
-	if err != nil || !empty {
-		return WriteResult{}, false, err
+	if len(scopes) > 0 {
+		empty, err := b.scopesEmpty(ctx, t, scopes)
+		if err != nil || !empty {
+			return WriteResult{}, false, err
+		}
+	} else if b.merged == nil {
+		return WriteResult{}, false, nil
+	} else if _, merged := b.merged.Load(t.Name); merged {
+		return WriteResult{}, false, nil
 	}
 	if len(rows) == 0 {
 		return WriteResult{}, true, nil
@@ -455,6 +468,9 @@ func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scop
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
 		if err := sp.Rollback(ctx); err != nil {
 			return WriteResult{}, false, fmt.Errorf("copy into %s: %w", t.Name, err)
+		}
+		if len(scopes) == 0 {
+			b.merged.Store(t.Name, true)
 		}
 		return WriteResult{}, false, nil
 	}
@@ -757,7 +773,7 @@ func (s *Store) WriteBatchTables(ctx context.Context, runID int64, fn func(conte
 			if _, err := tx.Exec(ctx, writeSettings); err != nil {
 				return err
 			}
-			b = &Batch{tx: tx, runID: runID, citus: s.writePath == WritePathCitus, probe: s.probe,
+			b = &Batch{tx: tx, runID: runID, citus: s.writePath == WritePathCitus, probe: s.probe, merged: &s.merged,
 				Result: map[string]*WriteResult{}, tables: map[string]*Table{}}
 			return fn(ctx, b)
 		})

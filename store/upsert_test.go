@@ -446,7 +446,8 @@ func forEachMerge(t *testing.T, test func(*testing.T, *store.Store)) {
 
 // TestFillEmptyScopes writes into windows that hold nothing yet: the rows
 // are copied straight into the table, unless a key is stored outside the
-// windows, when the write falls back to the merge with the same outcome.
+// windows, when the write falls back to the merge with the same outcome;
+// and writes without windows, which fill until one meets a stored key.
 func TestFillEmptyScopes(t *testing.T) { forEachMerge(t, testFillEmptyScopes) }
 
 func testFillEmptyScopes(t *testing.T, s *store.Store) {
@@ -461,11 +462,15 @@ func testFillEmptyScopes(t *testing.T, s *store.Store) {
 		t.Helper()
 		var staged bool
 		res, err := s.WriteBatch(ctx, run, func(ctx context.Context, b *store.Batch) error {
+			before, err := b.StagedRows(ctx, store.CostDatapoints.Table)
+			if err != nil {
+				return err
+			}
 			if err := b.WriteMany(ctx, store.CostDatapoints.Table, rows, scopes); err != nil {
 				return err
 			}
-			var err error
-			staged, err = b.Staged(ctx, store.CostDatapoints.Table)
+			after, err := b.StagedRows(ctx, store.CostDatapoints.Table)
+			staged = after > before
 			return err
 		})
 		if err != nil {
@@ -486,6 +491,20 @@ func testFillEmptyScopes(t *testing.T, s *store.Store) {
 	if res != (store.WriteResult{Inserted: 4, Updated: 1, Restated: 1}) || !staged {
 		t.Fatalf("fill over a stored key: %+v, staged %v", res, staged)
 	}
+	// A write without windows fills too, until one meets a stored key;
+	// the table's writes without windows merge from then on.
+	res, staged = writeStaged(points("vm-d", 3, one))
+	if res != (store.WriteResult{Inserted: 3}) || staged {
+		t.Fatalf("fill without windows: %+v, staged %v", res, staged)
+	}
+	res, staged = writeStaged(append(points("vm-e", 2, one), point("vm-d", 1, "7")))
+	if res != (store.WriteResult{Inserted: 2, Updated: 1, Restated: 1}) || !staged {
+		t.Fatalf("fill without windows over a stored key: %+v, staged %v", res, staged)
+	}
+	res, staged = writeStaged(points("vm-f", 2, one))
+	if res != (store.WriteResult{Inserted: 2}) || !staged {
+		t.Fatalf("a write without windows after one met a stored key: %+v, staged %v", res, staged)
+	}
 	// A window with rows takes the merge: vm-b loses hours 5-9.
 	res, staged = writeStaged(points("vm-b", 5, one), scope("vm-b", 10))
 	if res != (store.WriteResult{Unchanged: 5, Deleted: 5, Restated: 5}) || !staged {
@@ -494,10 +513,11 @@ func testFillEmptyScopes(t *testing.T, s *store.Store) {
 	var counts string
 	s.Pool().QueryRow(ctx, `SELECT string_agg(resource_id || '=' || n || '/' || total, ',' ORDER BY resource_id) FROM
 		(SELECT resource_id, count(*) AS n, sum(incurred_bill) AS total FROM billing.cost_datapoints GROUP BY 1) x`).Scan(&counts)
-	if counts != "vm-a=10/11.5,vm-b=5/5,vm-c=4/4" {
+	if counts != "vm-a=10/11.5,vm-b=5/5,vm-c=4/4,vm-d=3/9,vm-e=2/2,vm-f=2/2" {
 		t.Errorf("rows per resource: %s", counts)
 	}
-	want := []string{fmt.Sprintf("billing.cost_datapoints vm-a incurred_bill 1->2.5 run %d", run)}
+	want := []string{fmt.Sprintf("billing.cost_datapoints vm-a incurred_bill 1->2.5 run %d", run),
+		fmt.Sprintf("billing.cost_datapoints vm-d incurred_bill 1->7 run %d", run)}
 	for range 5 {
 		want = append(want, fmt.Sprintf("billing.cost_datapoints vm-b incurred_bill 1->gone run %d", run))
 	}
