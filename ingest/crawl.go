@@ -148,7 +148,10 @@ func (r *Run) crawl(ctx context.Context, mode Mode, months []time.Time) error {
 	// while the next month is already being fetched: requests do not wait
 	// for the month's last batch to commit. Errors are counted run-wide, so
 	// an error of the next month keeps this one unmarked too: it is
-	// fetched again, never skipped with a hole.
+	// fetched again, never skipped with a hole. (A failed refresh of this
+	// month's day costs, which runs after the marking, counts against the
+	// month being fetched then; the run's closing refresh repairs the
+	// days either way.)
 	var markErr error
 	var markMu sync.Mutex
 	fetched := 0

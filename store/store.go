@@ -69,8 +69,9 @@ type Store struct {
 	writePath WritePath
 	citus     string
 	merge     mergeChoice // tests force one merge; zero: by size
-	// merged names the tables (by name) where a write without windows
-	// met a stored key: they are merged from then on (see Batch.fill).
+	// merged names the tables (and accounts, see mergedKey) where a write
+	// without windows met a stored key: they are merged from then on (see
+	// Batch.fill).
 	merged sync.Map
 }
 

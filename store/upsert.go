@@ -454,7 +454,7 @@ func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scop
 		}
 	} else if b.merged == nil {
 		return WriteResult{}, false, nil
-	} else if _, merged := b.merged.Load(t.Name); merged {
+	} else if _, merged := b.merged.Load(mergedKey(t, rows)); merged {
 		return WriteResult{}, false, nil
 	}
 	if len(rows) == 0 {
@@ -470,7 +470,7 @@ func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scop
 			return WriteResult{}, false, fmt.Errorf("copy into %s: %w", t.Name, err)
 		}
 		if len(scopes) == 0 {
-			b.merged.Store(t.Name, true)
+			b.merged.Store(mergedKey(t, rows), true)
 		}
 		return WriteResult{}, false, nil
 	}
@@ -481,6 +481,17 @@ func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scop
 		return WriteResult{}, false, fmt.Errorf("copy into %s: %w", t.Name, err)
 	}
 	return WriteResult{Inserted: n}, true, nil
+}
+
+// mergedKey names what Store.merged remembers of a write without windows:
+// its table, and its account when the rows have one, so that one
+// account's stored rows do not make another's first backfill merge in a
+// long-running worker.
+func mergedKey(t *Table, rows [][]any) string {
+	if owner, one := singleOwner(rows); one {
+		return t.Name + " " + owner.String()
+	}
+	return t.Name
 }
 
 // scopesEmpty says whether no stored row of t lies in any scope's window.
