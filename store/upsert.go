@@ -413,13 +413,30 @@ func (b *Batch) Write(ctx context.Context, t *Table, rows [][]any, scope *Scope)
 // lacks, and one merge of the stage.
 func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) error {
 	rows = t.dedupe(rows)
-	r, filled, err := b.fill(ctx, t, rows, scopes)
+	// Scopes of one shape (as one decoder makes them) are staged once, for
+	// the fill's look into them and the merge's deletion of their stale
+	// rows: a statement for the batch instead of one per unit.
+	var staged *stagedScopes
+	if len(scopes) > 1 && sameShape(scopes) {
+		var err error
+		if staged, err = b.stageScopes(ctx, t, scopes); err != nil {
+			return err
+		}
+	}
+	r, filled, err := b.fill(ctx, t, rows, scopes, staged)
 	if err != nil {
 		return err
 	}
 	if !filled {
-		if r, err = b.merge(ctx, t, rows, scopes); err != nil {
+		if r, err = b.merge(ctx, t, rows, scopes, staged); err != nil {
 			return err
+		}
+	}
+	if staged != nil {
+		// Emptied at commit; now too, for a second write of the table in
+		// this batch.
+		if _, err := b.tx.Exec(ctx, "DELETE FROM "+staged.name); err != nil {
+			return fmt.Errorf("clear scopes of %s: %w", t.Name, err)
 		}
 	}
 	if b.Result[t.Name] == nil {
@@ -443,12 +460,12 @@ func (b *Batch) WriteMany(ctx context.Context, t *Table, rows [][]any, scopes []
 // key that a concurrent writer inserted meanwhile. It reports whether it
 // wrote the rows. The citus path always merges, one account's rows to one
 // shard.
-func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) (WriteResult, bool, error) {
+func (b *Batch) fill(ctx context.Context, t *Table, rows [][]any, scopes []*Scope, staged *stagedScopes) (WriteResult, bool, error) {
 	if b.citus {
 		return WriteResult{}, false, nil
 	}
 	if len(scopes) > 0 {
-		empty, err := b.scopesEmpty(ctx, t, scopes)
+		empty, err := b.scopesEmpty(ctx, t, scopes, staged)
 		if err != nil || !empty {
 			return WriteResult{}, false, err
 		}
@@ -494,21 +511,15 @@ func mergedKey(t *Table, rows [][]any) string {
 	return t.Name
 }
 
-// scopesEmpty says whether no stored row of t lies in any scope's window.
-func (b *Batch) scopesEmpty(ctx context.Context, t *Table, scopes []*Scope) (bool, error) {
+// scopesEmpty says whether no stored row of t lies in any scope's window:
+// one statement over the staged scopes, when they are, else one a scope.
+func (b *Batch) scopesEmpty(ctx context.Context, t *Table, scopes []*Scope, staged *stagedScopes) (bool, error) {
 	var found bool
-	if sameShape(scopes) && len(scopes) > 1 {
-		name, conds, err := b.stageScopes(ctx, t, scopes)
-		if err != nil {
-			return false, err
-		}
+	if staged != nil {
 		q := fmt.Sprintf(`SELECT EXISTS (SELECT FROM %s sc CROSS JOIN LATERAL (SELECT FROM %s t WHERE %s LIMIT 1) x)`,
-			name, quote(t.Name), strings.Join(conds, " AND "))
+			staged.name, quote(t.Name), strings.Join(staged.conds, " AND "))
 		if err := b.tx.QueryRow(ctx, q).Scan(&found); err != nil {
 			return false, fmt.Errorf("look for rows of %s in the scopes: %w", t.Name, err)
-		}
-		if _, err := b.tx.Exec(ctx, "DELETE FROM "+name); err != nil {
-			return false, fmt.Errorf("clear scopes of %s: %w", t.Name, err)
 		}
 		return !found, nil
 	}
@@ -530,7 +541,7 @@ func (b *Batch) scopesEmpty(ctx context.Context, t *Table, scopes []*Scope) (boo
 
 // merge writes rows through the stage: the deletion of the scopes' stale
 // rows, then one merge of the stage into the table.
-func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Scope) (WriteResult, error) {
+func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Scope, staged *stagedScopes) (WriteResult, error) {
 	var r WriteResult
 	if _, err := b.tx.Exec(ctx, t.stage); err != nil {
 		return r, fmt.Errorf("stage %s: %w", t.Name, err)
@@ -544,13 +555,13 @@ func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Sco
 	// windows the deletion finds them empty instead of reading back every
 	// row the merge just inserted.
 	if len(scopes) > 0 {
-		deleted, restated, err := b.deleteStale(ctx, t, scopes)
+		deleted, restated, err := b.deleteStale(ctx, t, scopes, staged)
 		if err != nil {
 			return r, err
 		}
 		r.Deleted, r.Restated = deleted, restated
 	}
-	var staged, restated int64
+	var stagedRows, restated int64
 	merge, args, probing := t.merge, []any{b.runID}, false
 	if owner, one := singleOwner(rows); b.citus && one {
 		merge, args = t.mergeOwner, append(args, owner.Provider, owner.Account)
@@ -564,7 +575,7 @@ func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Sco
 			return r, fmt.Errorf("merge into %s: %w", t.Name, err)
 		}
 	}
-	if err := b.tx.QueryRow(ctx, merge, args...).Scan(&staged, &r.Inserted, &r.Updated, &restated); err != nil {
+	if err := b.tx.QueryRow(ctx, merge, args...).Scan(&stagedRows, &r.Inserted, &r.Updated, &restated); err != nil {
 		return r, fmt.Errorf("merge into %s: %w", t.Name, err)
 	}
 	if probing {
@@ -572,7 +583,7 @@ func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Sco
 			return r, fmt.Errorf("merge into %s: %w", t.Name, err)
 		}
 	}
-	r.Unchanged = staged - r.Inserted - r.Updated
+	r.Unchanged = stagedRows - r.Inserted - r.Updated
 	r.Restated += restated
 	// The stage is emptied at commit; empty it now too, for a second write
 	// of the same table in this batch.
@@ -583,12 +594,11 @@ func (b *Batch) merge(ctx context.Context, t *Table, rows [][]any, scopes []*Sco
 }
 
 // deleteStale deletes, for every scope, the rows of its window that the
-// stage lacks. Scopes of one shape (the same columns, as one decoder makes
-// them) go into a temporary table and are applied by one statement, so a
-// batch of many units costs one statement, not one per unit.
-func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
-	if sameShape(scopes) && len(scopes) > 1 {
-		return b.deleteMany(ctx, t, scopes)
+// stage lacks: with one statement when the scopes are staged (see
+// WriteMany), else with one a scope.
+func (b *Batch) deleteStale(ctx context.Context, t *Table, scopes []*Scope, staged *stagedScopes) (deleted, restated int64, err error) {
+	if staged != nil {
+		return b.deleteMany(ctx, t, scopes, staged)
 	}
 	for _, scope := range scopes {
 		d, r, err := b.deleteOne(ctx, t, scope)
@@ -626,13 +636,10 @@ func (b *Batch) deleteOne(ctx context.Context, t *Table, scope *Scope) (deleted,
 	return deleted, restated, nil
 }
 
-// deleteMany applies scopes of one shape with one statement over a
-// temporary table of them.
-func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (deleted, restated int64, err error) {
-	name, conds, err := b.stageScopes(ctx, t, scopes)
-	if err != nil {
-		return 0, 0, err
-	}
+// deleteMany applies scopes of one shape with one statement over the
+// temporary table they are staged in.
+func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope, staged *stagedScopes) (deleted, restated int64, err error) {
+	name, conds := staged.name, staged.conds
 	// Each scope is one range of the primary key. The planner, asked to
 	// join the scopes with the table, hashes or sorts the whole table (it
 	// cannot estimate the ranges, and while a load grows a table its
@@ -652,39 +659,43 @@ func (b *Batch) deleteMany(ctx context.Context, t *Table, scopes []*Scope) (dele
 	if err := b.tx.QueryRow(ctx, fmt.Sprintf(t.scopeDelete, with, del), args...).Scan(&deleted, &restated); err != nil {
 		return 0, 0, fmt.Errorf("delete stale rows of %s: %w", t.Name, err)
 	}
-	if _, err := b.tx.Exec(ctx, "DELETE FROM "+name); err != nil {
-		return 0, 0, fmt.Errorf("clear scopes of %s: %w", t.Name, err)
-	}
 	return deleted, restated, nil
 }
 
+// stagedScopes are a write's scopes in a temporary table (see
+// stageScopes): its name, and the condition, over alias sc, that a row t
+// of the table lies in scope sc.
+type stagedScopes struct {
+	name  string
+	conds []string
+}
+
 // stageScopes copies scopes of one shape into a temporary table of them
-// (emptied at commit) and returns its name and the condition, over alias
-// sc, that a row t of the table lies in scope sc.
-func (b *Batch) stageScopes(ctx context.Context, t *Table, scopes []*Scope) (name string, conds []string, err error) {
+// (emptied at commit).
+func (b *Batch) stageScopes(ctx context.Context, t *Table, scopes []*Scope) (*stagedScopes, error) {
 	// The scopes share one shape: checking the first checks them all.
 	first := scopes[0]
 	if _, _, err := t.scopeCondition(first, 2); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	cols := first.equalColumns()
 	ident := pgx.Identifier{"scope_" + strings.ReplaceAll(t.Name, ".", "_")}
-	name = ident.Sanitize()
+	staged := &stagedScopes{name: ident.Sanitize()}
 	var selectCols []string
 	for _, c := range cols {
 		q := pgx.Identifier{c}.Sanitize()
 		selectCols = append(selectCols, q)
-		conds = append(conds, "t."+q+" = sc."+q)
+		staged.conds = append(staged.conds, "t."+q+" = sc."+q)
 	}
 	if first.RangeColumn != "" {
 		q := pgx.Identifier{first.RangeColumn}.Sanitize()
 		selectCols = append(selectCols, q+" AS range_from", q+" AS range_to")
-		conds = append(conds, "t."+q+" >= sc.range_from AND t."+q+" < sc.range_to")
+		staged.conds = append(staged.conds, "t."+q+" >= sc.range_from AND t."+q+" < sc.range_to")
 	}
 	create := fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
-		name, strings.Join(selectCols, ", "), quote(t.Name))
+		staged.name, strings.Join(selectCols, ", "), quote(t.Name))
 	if _, err := b.tx.Exec(ctx, create); err != nil {
-		return "", nil, fmt.Errorf("stage scopes of %s: %w", t.Name, err)
+		return nil, fmt.Errorf("stage scopes of %s: %w", t.Name, err)
 	}
 	rows := make([][]any, len(scopes))
 	for i, s := range scopes {
@@ -697,9 +708,9 @@ func (b *Batch) stageScopes(ctx context.Context, t *Table, scopes []*Scope) (nam
 		}
 	}
 	if _, err := b.tx.CopyFrom(ctx, ident, scopeColumns(first), pgx.CopyFromRows(rows)); err != nil {
-		return "", nil, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
+		return nil, fmt.Errorf("copy scopes of %s: %w", t.Name, err)
 	}
-	return name, conds, nil
+	return staged, nil
 }
 
 // scopeColumns are the columns of a temporary table of scopes shaped as s.
