@@ -200,13 +200,7 @@ type Fetched struct {
 // and prepares the raw payload row of its answer. endpoint names it in the
 // ledger and the raw payloads; w is the window it is for (zero for none).
 func (r *Run) Fetch(ctx context.Context, endpoint string, q Request, w store.Window) (*Fetched, error) {
-	select {
-	case r.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	resp, err := r.src.Client().Do(ctx, q)
-	<-r.slots
+	resp, err := r.send(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -218,20 +212,25 @@ func (r *Run) Fetch(ctx context.Context, endpoint string, q Request, w store.Win
 // tens of megabytes): it is gzipped as it arrives, and the caller reads
 // it from the raw payload row returned, whose body_gzip it is.
 func (r *Run) Download(ctx context.Context, endpoint string, q Request, w store.Window) ([]any, error) {
-	select {
-	case r.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 	sink := newGzipSink()
 	q.Sink = sink
-	resp, err := r.src.Client().Do(ctx, q)
-	<-r.slots
+	resp, err := r.send(ctx, q)
 	gz, sum := sink.done()
 	if err != nil {
 		return nil, err
 	}
 	return r.rawRow(endpoint, q, w, resp.Status, gz, sum), nil
+}
+
+// send sends q once one of the run's Concurrency request slots is free.
+func (r *Run) send(ctx context.Context, q Request) (*Response, error) {
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-r.slots }()
+	return r.src.Client().Do(ctx, q)
 }
 
 // rawRow is the raw payload row of a response to q: its status, gzipped
